@@ -1,0 +1,65 @@
+"""Every path and tunable in one place (cookiecutter-data-science's config.py habit).
+
+The data directory answers one need: the public datasets are never committed, so
+the code reads them from ``SKINREC_DATA_DIR`` when set, else ``../shared/data``
+beside the checkout when it exists, else ``data/raw`` inside it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = PROJECT_ROOT / "recommender"
+AUTHORED_DATA_DIR = PROJECT_ROOT / "data"          # small data the project wrote itself
+MODELS_DIR = Path(os.environ.get("SKINREC_MODELS_DIR", PROJECT_ROOT / "models"))
+KB_DIR = MODELS_DIR / "kb"
+
+ALIASES_FILE = AUTHORED_DATA_DIR / "aliases.csv"
+CLASSES_DIR = AUTHORED_DATA_DIR / "classes"
+PROTOCOLS_DIR = AUTHORED_DATA_DIR / "protocols"
+
+DATA_HOWTO = (
+    "The public datasets are not part of the repository. Point SKINREC_DATA_DIR at a folder "
+    "laid out as shared/data (catalogs/, ingredients/, permeability/); each dataset's "
+    "SOURCE.txt and README.md 'Data' section say where to download it."
+)
+
+
+def data_dir() -> Path:
+    """The directory holding the public datasets (read-only input)."""
+    env = os.environ.get("SKINREC_DATA_DIR")
+    if env:
+        return Path(env)
+    shared = PROJECT_ROOT.parent / "shared" / "data"
+    if shared.is_dir():
+        return shared
+    return PROJECT_ROOT / "data" / "raw"
+
+
+# Relative locations of each dataset inside the data directory.
+CATALOGS = {
+    "sephora_2023": ("catalogs/sephora_2023/product_info.csv", "product_id", "ingredients"),
+    "cosmetics_2017": ("catalogs/cosmetics_2017/cosmetics.csv", None, "Ingredients"),
+    "lookfantastic_2020": (
+        "catalogs/lookfantastic_2020/skincare_products_clean.csv",
+        None,
+        "clean_ingreds",
+    ),
+}
+COSING_INVENTORY = "ingredients/cosing_inventory/cosing.csv"
+COSING_ANNEXES_DIR = "ingredients/cosing_annexes_2026"
+EU_ALLERGENS = "ingredients/cosing_annexes_2026/derived_eu_labelled_fragrance_allergens.csv"
+COMEDOGENICITY = "ingredients/comedogenicity/comedogenic_ratings.csv"
+PERMEABILITY = "permeability/cheruvu2022/cheruvu2022_human_skin_kp.csv"
+
+
+def data_path(relative: str) -> Path:
+    return data_dir() / relative
+
+
+# Canonicalisation: fuzzy matching is allowed only at or above this similarity (0-100).
+FUZZY_MIN_SCORE = 92.0
+# Learned class fallback: a class is assigned only at or above this probability.
+LEARNED_CLASS_MIN_PROB = 0.80
