@@ -461,7 +461,7 @@ class _V:
 
     def classes(self, m: _Map, key: str, field: str) -> list[str]:
         names = self.str_list(m, key, field)
-        value = m[key] if key in m else None
+        value = m.get(key)
         for i, name in enumerate(names):
             if name not in KNOWN_CLASSES:
                 line = value.lines[i] if isinstance(value, _Seq) else _line(m, key)

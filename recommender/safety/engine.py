@@ -1,0 +1,473 @@
+"""Windows and verdicts: one product, one person, one time after one treatment.
+
+Follows DESIGN.md's "Exact semantics" to the letter:
+
+- t is in days after the end of the treatment; a window "until N" is open while t < N and
+  closed at t >= N (half-open).
+- f = depth factor x modality factor multiplies every window end, both ends of two-stage rules
+  included, except rules marked ``scaled: false`` (the first 24 hours: a product-level window
+  "until 1" that counts toward safe_from_day). No rounding: days are floats.
+- Verdict at t: ``avoid`` if any avoid window is open, else ``caution`` if any caution window
+  is open, else ``suitable``. Every window starts at 0, so the verdict at any t follows from two
+  numbers, the latest avoid end and the latest caution end: :meth:`Assessment.verdict_at` is
+  O(1) and a timeline costs nothing.
+- ``safe_from_day`` = the latest end of any avoid window; ``None`` when a rule that never ends
+  applies (the person's avoid-list, retinoids in pregnancy).
+- Kits and sets (several components in one field): one result, strictest verdict and latest
+  safe_from_day over the components; each ingredient flag carries its ``component`` and
+  ``Assessment.components`` gives each component's own verdict.
+- May-contain entries count for safety with the same severity as declared ones (unless the
+  protocol says ``may_contain: {counts_for_safety: false}``).
+
+Which flags are listed: every rule that applies to the product, once per ingredient mention,
+whether its window is still open at t or already closed. Each flag carries ``open`` (is it
+open at t), its ``stages`` after the factor, and ``severity``/``until_day`` of the stage that
+is current at t (the first stage still open; when all are closed, the last one, with an
+``until_day`` in the past). safe_from_day and the timeline need every window, so a flag never
+disappears because its window closed; callers that show "why not now" filter on ``open``.
+An exemption that removed a flag (citric acid after position 10 is a pH adjuster) is listed
+in ``notes`` so the absence of a flag is explained too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from recommender.inci.model import Mention, ParsedList
+from recommender.safety.context import Context, fold_name
+from recommender.safety.protocol import (
+    NEVER,
+    SEVERITY_RANK,
+    Protocol,
+    Rule,
+    default_protocol,
+)
+
+VERDICTS = ("suitable", "caution", "avoid")       # mildest first
+
+
+def _fmt_day(x: float) -> str:
+    if math.isinf(x):
+        return "never"
+    return f"{round(x, 4):g}"
+
+
+def _fmt_mm(x: float) -> str:
+    return f"{x:.1f}" if round(x, 1) == x else f"{x:g}"
+
+
+def _window_text(stages: tuple[tuple[str, float], ...]) -> str:
+    parts = []
+    for i, (sev, end) in enumerate(stages):
+        text = f"{sev} at any time" if math.isinf(end) else f"{sev} until day {_fmt_day(end)}"
+        parts.append(text if i == 0 else f"then {text}")
+    return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class Flag:
+    """Why a product is (or was) not suitable: one rule applied to one mention or the product."""
+
+    scope: str                                   # "ingredient" | "product"
+    rule: Rule
+    stages: tuple[tuple[str, float], ...]        # (severity, end in days after the factor)
+    severity: str                                # severity of the stage current at t
+    until_day: float                             # end of that stage (math.inf: never)
+    open: bool                                   # is any stage open at t
+    ingredient: str | None = None                # as printed
+    inci: str | None = None
+    position: int | None = None
+    component: int | None = None
+    section: str | None = None
+    klass: str | None = None
+    detail: str = ""                             # what matched ("'vitamin b3'", "name says ...")
+    where: str = ""                              # "position 4", "may contain, position 12"
+    suffix: str = ""                             # " after 1.0 mm needling"
+
+    @property
+    def never(self) -> bool:
+        return math.isinf(self.stages[-1][1]) or math.isinf(self.until_day)
+
+    @property
+    def avoid_end(self) -> float:
+        return max((end for sev, end in self.stages if sev == "avoid"), default=0.0)
+
+    @property
+    def reason(self) -> str:
+        rule = self.rule
+        window = _window_text(self.stages)
+        suffix = "" if self.never or not rule.scaled else self.suffix
+        label = rule.label or (f"in class {self.klass}" if self.klass else f"rule {rule.id}")
+        detail = f" ({self.detail})" if self.detail else ""
+        if self.scope == "product":
+            text = f"{label}{detail}: {window}{suffix}"
+        else:
+            text = f"{self.ingredient} ({self.where}) is {label}{detail}: {window}{suffix}"
+        if rule.note:
+            text += f"; {rule.note}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "scope": self.scope,
+            "ingredient": self.ingredient,
+            "inci": self.inci,
+            "position": self.position,
+            "component": self.component,
+            "section": self.section,
+            "class": self.klass,
+            "rule": self.rule.id,
+            "severity": self.severity,
+            "until_day": None if math.isinf(self.until_day) else self.until_day,
+            "open": self.open,
+            "never": self.never,
+            "stages": [
+                {"severity": sev, "until_day": None if math.isinf(end) else end}
+                for sev, end in self.stages
+            ],
+            "reason": self.reason,
+            "source": self.rule.source,
+            "evidence": self.rule.evidence,
+        }
+
+
+@dataclass(slots=True)
+class Note:
+    """An exemption that removed a flag (so its absence is explained)."""
+
+    rule: str
+    exemption: str
+    ingredient: str
+    inci: str | None
+    position: int
+    component: int
+    text: str
+    source: str
+    evidence: str
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule, "exemption": self.exemption, "ingredient": self.ingredient,
+            "inci": self.inci, "position": self.position, "component": self.component,
+            "reason": self.text, "source": self.source, "evidence": self.evidence,
+        }
+
+
+def _verdict(t: float, avoid_end: float, caution_end: float) -> str:
+    if t < avoid_end:
+        return "avoid"
+    if t < caution_end:
+        return "caution"
+    return "suitable"
+
+
+@dataclass(slots=True)
+class Assessment:
+    """The result for one product. ``to_dict()`` follows DESIGN.md's `check --json` contract."""
+
+    verdict: str
+    safe_from_day: float | None
+    flags: list[Flag]
+    notes: list[Note]
+    context: Context
+    protocol: Protocol
+    factor: float
+    avoid_end: float                  # latest avoid end (math.inf: never); 0 when none
+    caution_end: float                # latest caution end
+    components: list[dict] = field(default_factory=list)
+    parsed: ParsedList | None = None
+
+    @property
+    def never_safe(self) -> bool:
+        return math.isinf(self.avoid_end)
+
+    def verdict_at(self, t: float) -> str:
+        """The verdict at another time after the same treatment (O(1))."""
+        return _verdict(t, self.avoid_end, self.caution_end)
+
+    def open_flags(self) -> list[Flag]:
+        return [f for f in self.flags if f.open]
+
+    def timeline(self) -> list[dict]:
+        """Where the verdict changes: [{"from_day": 0.0, "verdict": "avoid"}, {"from_day": 7.0, ...}]."""
+        points = sorted({0.0, *(end for f in self.flags for _, end in f.stages
+                                if not math.isinf(end))})
+        out: list[dict] = []
+        for p in points:
+            v = self.verdict_at(p)
+            if not out or out[-1]["verdict"] != v:
+                out.append({"from_day": p, "verdict": v})
+        return out
+
+    def reasons(self, *, open_only: bool = True) -> list[str]:
+        return [f.reason for f in self.flags if f.open or not open_only]
+
+    def to_dict(self, *, include_parsed: bool = False) -> dict:
+        out = {
+            "verdict": self.verdict,
+            "safe_from_day": self.safe_from_day,
+            "never_safe": self.never_safe,
+            "flags": [f.to_dict() for f in self.flags],
+            "notes": [n.to_dict() for n in self.notes],
+            "components": self.components,
+            "timeline": self.timeline(),
+            "protocol": self.protocol.summary(),
+            "disclaimer": self.protocol.disclaimer,
+            "context": {**self.context.to_dict(), "factor": self.factor},
+        }
+        if include_parsed and self.parsed is not None:
+            out = {
+                "ingredients": [m.to_dict() for m in self.parsed.ingredients],
+                "unrecognized": self.parsed.unrecognized,
+                **out,
+            }
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# Rule index per protocol (built once, kept on the protocol object).
+
+
+@dataclass(slots=True)
+class _Index:
+    by_class: dict[str, list[int]]
+    by_inci: dict[str, list[int]]
+    product: list[int]
+    avoid_list: list[int]
+
+
+def _index(protocol: Protocol) -> _Index:
+    idx = protocol._index.get("engine")
+    if idx is not None:
+        return idx
+    by_class: dict[str, list[int]] = {}
+    by_inci: dict[str, list[int]] = {}
+    product: list[int] = []
+    avoid_list: list[int] = []
+    for i, rule in enumerate(protocol.rules):
+        if rule.scope == "product":
+            product.append(i)
+        elif rule.scope == "avoid_list":
+            avoid_list.append(i)
+        else:
+            for c in rule.classes:
+                by_class.setdefault(c, []).append(i)
+            for name in rule.inci:
+                by_inci.setdefault(name, []).append(i)
+    idx = _Index(by_class, by_inci, product, avoid_list)
+    protocol._index["engine"] = idx
+    return idx
+
+
+def _scaled(rule: Rule, f: float) -> tuple[tuple[str, float], ...]:
+    k = f if rule.scaled else 1.0
+    return tuple((s.severity, NEVER if math.isinf(s.until) else s.until * k) for s in rule.stages)
+
+
+def _current(stages: tuple[tuple[str, float], ...], t: float) -> tuple[str, float, bool]:
+    for sev, end in stages:
+        if t < end:
+            return sev, end, True
+    sev, end = stages[-1]
+    return sev, end, False
+
+
+def _identities(m: Mention) -> set[str]:
+    ids = {" ".join(m.name.upper().split())} if m.name else set()
+    if m.inci:
+        ids.add(" ".join(m.inci.upper().split()))
+    return ids
+
+
+def _where(m: Mention, components: list[str | None]) -> str:
+    text = f"may contain, position {m.position}" if m.section == "may_contain" \
+        else f"position {m.position}"
+    if len(components) > 1 or m.component:
+        heading = components[m.component] if m.component < len(components) else None
+        text += f" in {heading!r}" if heading else f" of component {m.component + 1}"
+    return text
+
+
+def _avoid_match(m: Mention, ctx: Context) -> tuple[str | None, str] | None:
+    """(class, the item typed) when the mention is on the person's avoid-list."""
+    avoid = ctx.avoid
+    for c in m.classes:
+        if c in avoid.classes:
+            return c, avoid.classes[c]
+    for ident in _identities(m):
+        if ident in avoid.inci:
+            return None, avoid.inci[ident]
+    if avoid.names:
+        for text in (m.raw, m.name, m.inci or "", *m.alternatives):
+            key = fold_name(text)
+            if key in avoid.names:
+                return None, avoid.names[key]
+    return None
+
+
+def assess(
+    parsed: ParsedList,
+    context: Context | None = None,
+    protocol: Protocol | None = None,
+    *,
+    name: str | None = None,
+    category: str | None = None,
+) -> Assessment:
+    """Assess one parsed ingredient field for one context under one protocol.
+
+    ``name`` and ``category`` (of the product) feed the product-level peel rule.
+    Raises ``ValueError`` for a modality the protocol does not define.
+    """
+    ctx = context if context is not None else Context()
+    proto = protocol if protocol is not None else default_protocol()
+    f = proto.factor(ctx.depth_mm, ctx.modality)
+    t = ctx.t
+    idx = _index(proto)
+    rules = proto.rules
+    suffix = f" after {_fmt_mm(ctx.depth_mm)} mm {proto.modality_label(ctx.modality)}"
+    flags: list[Flag] = []
+    notes: list[Note] = []
+
+    def condition_ok(rule: Rule) -> bool:
+        return rule.when is None or (rule.when == "pregnant" and ctx.pregnant)
+
+    # Product-level rules.
+    for i in idx.product:
+        rule = rules[i]
+        if not condition_ok(rule):
+            continue
+        detail = ""
+        if rule.product == "peel":
+            hit = None
+            for what, text in (("name", name), ("category", category)):
+                if text:
+                    mo = rule.pattern.search(text)
+                    if mo:
+                        hit = f"{what} says {mo.group(0)!r}"
+                        break
+            if hit is None:
+                continue
+            detail = hit
+        elif rule.product == "modality":
+            if ctx.modality not in rule.modalities:
+                continue
+        elif rule.product == "unreadable":
+            if parsed.found:
+                continue
+            detail = f"status: {parsed.status}"
+        stages = _scaled(rule, f)
+        sev, end, is_open = _current(stages, t)
+        flags.append(Flag("product", rule, stages, sev, end, is_open, detail=detail,
+                          suffix=suffix))
+
+    # Ingredient rules.
+    components = parsed.components or [None]
+    count_may = proto.may_contain_counts
+    for m in parsed.ingredients:
+        if m.section == "may_contain" and not count_may:
+            continue
+        idents = None
+        cand: set[int] = set()
+        for c in m.classes:
+            hit = idx.by_class.get(c)
+            if hit:
+                cand.update(hit)
+        if idx.by_inci:
+            idents = _identities(m)
+            for ident in idents:
+                hit = idx.by_inci.get(ident)
+                if hit:
+                    cand.update(hit)
+        where = None
+        for i in sorted(cand):
+            rule = rules[i]
+            if not condition_ok(rule):
+                continue
+            if rule.position_min is not None and m.position < rule.position_min:
+                continue
+            if rule.position_max is not None and m.position > rule.position_max:
+                continue
+            if idents is None:
+                idents = _identities(m)
+            if rule.except_inci and idents & rule.except_inci:
+                continue
+            klass = next((c for c in rule.classes if c in m.classes), None)
+            if klass is None:
+                klass = rule.flag_class or (rule.classes[0] if rule.classes else None)
+            if where is None:
+                where = _where(m, components)
+            exempt = None
+            for ex in rule.exemptions:
+                if idents & ex.inci and (ex.position_min is None or m.position >= ex.position_min):
+                    exempt = ex
+                    break
+            if exempt is not None:
+                text = f"{m.raw} ({where}) is not flagged by rule {rule.id}"
+                if exempt.note:
+                    text += f": {exempt.note}"
+                notes.append(Note(rule.id, exempt.id, m.raw, m.inci, m.position, m.component,
+                                  text, exempt.source, exempt.evidence))
+                continue
+            stages = _scaled(rule, f)
+            sev, end, is_open = _current(stages, t)
+            flags.append(Flag("ingredient", rule, stages, sev, end, is_open, m.raw, m.inci,
+                              m.position, m.component, m.section, klass, where=where,
+                              suffix=suffix))
+        if idx.avoid_list and ctx.avoid:
+            hit = _avoid_match(m, ctx)
+            if hit is not None:
+                klass, item = hit
+                for i in idx.avoid_list:
+                    rule = rules[i]
+                    if not condition_ok(rule):
+                        continue
+                    if where is None:
+                        where = _where(m, components)
+                    stages = _scaled(rule, f)
+                    sev, end, is_open = _current(stages, t)
+                    flags.append(Flag("ingredient", rule, stages, sev, end, is_open, m.raw,
+                                      m.inci, m.position, m.component, m.section, klass,
+                                      detail=repr(item), where=where, suffix=suffix))
+
+    avoid_end, caution_end = _ends(flags)
+    comp_results = []
+    product_flags = [fl for fl in flags if fl.scope == "product"]
+    for ci, heading in enumerate(components):
+        a, c = _ends(product_flags + [fl for fl in flags if fl.component == ci])
+        comp_results.append({
+            "component": ci,
+            "heading": heading,
+            "verdict": _verdict(t, a, c),
+            "safe_from_day": None if math.isinf(a) else a,
+        })
+    return Assessment(
+        verdict=_verdict(t, avoid_end, caution_end),
+        safe_from_day=None if math.isinf(avoid_end) else avoid_end,
+        flags=flags,
+        notes=notes,
+        context=ctx,
+        protocol=proto,
+        factor=f,
+        avoid_end=avoid_end,
+        caution_end=caution_end,
+        components=comp_results,
+        parsed=parsed,
+    )
+
+
+def _ends(flags: list[Flag]) -> tuple[float, float]:
+    avoid_end = caution_end = 0.0
+    for fl in flags:
+        for sev, end in fl.stages:
+            if sev == "avoid":
+                if end > avoid_end:
+                    avoid_end = end
+            elif end > caution_end:
+                caution_end = end
+    return avoid_end, caution_end
+
+
+def strictest(verdicts) -> str:
+    """The strictest of several verdicts (avoid > caution > suitable)."""
+    return max(verdicts, key=SEVERITY_RANK.__getitem__, default="suitable")
