@@ -1,0 +1,126 @@
+"""Mapping one printed name to a canonical INCI name.
+
+The caller hands in the name table (CosIng inventory names), the alias table (US drug
+and colour names, common and retired names, kept as data in ``data/aliases.csv``) and the
+set of restricted names. Lookup order, most trustworthy first:
+
+1. ``exact``: the folded name is a CosIng name (``fold.key``), or its letters-and-digits
+   form is, unambiguously (``fold.loose_key``);
+2. ``alias``: the folded name is in the alias table ("Avobenzone", "Red 40", "Shea Butter");
+3. ``fuzzy`` (not "recognized"): a close spelling of exactly one name, refused when the
+   target is restricted or prohibited, when the numbers differ (Peptide-4/-7, PEG-8/-80),
+   or when short letter codes differ (Ceramide NP/AP). The score is reported.
+
+A name that stays unmatched is returned as such; the caller lists it, never drops it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from recommender.inci import fold
+
+_DIGITS = re.compile(r"\d+")
+_CODES = re.compile(r"\b[A-Z]{1,3}\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    inci: str | None
+    kind: str | None          # "exact" | "alias" | "fuzzy" | None
+    score: float | None
+
+
+NO_MATCH = Match(None, None, None)
+
+
+class Canonicalizer:
+    def __init__(
+        self,
+        names: Iterable[str],
+        aliases: Mapping[str, str] | None = None,
+        restricted: Iterable[str] = (),
+        *,
+        fuzzy_min_score: float = 92.0,
+    ) -> None:
+        self._exact: dict[str, str] = {}
+        loose: dict[str, str | None] = {}
+        for name in names:
+            k = fold.key(name)
+            self._exact.setdefault(k, name)
+            lk = fold.loose_key(name)
+            if lk in loose and loose[lk] != name:
+                loose[lk] = None  # ambiguous: two CosIng names share it
+            else:
+                loose.setdefault(lk, name)
+        self._loose = {k: v for k, v in loose.items() if v is not None and k}
+        self._alias: dict[str, str] = {}
+        self._alias_loose: dict[str, str] = {}
+        for alias, target in (aliases or {}).items():
+            self._alias[fold.key(alias)] = target
+            self._alias_loose.setdefault(fold.loose_key(alias), target)
+        self.restricted = frozenset(restricted)
+        self.fuzzy_min_score = fuzzy_min_score
+        self._choices: list[str] | None = None
+        self._cache: dict[str, Match] = {}
+
+    def is_name(self, inci: str) -> bool:
+        return fold.key(inci) in self._exact
+
+    def lookup(self, name: str) -> Match:
+        """Exact or alias match of one candidate name (no fuzzy)."""
+        k = fold.key(name)
+        if not k:
+            return NO_MATCH
+        hit = self._exact.get(k)
+        if hit is not None:
+            redirected = self._alias.get(k)
+            return Match(redirected or hit, "exact", 100.0)
+        hit = self._alias.get(k)
+        if hit is not None:
+            return Match(hit, "alias", 100.0)
+        lk = fold.loose_key(name)
+        hit = self._loose.get(lk)
+        if hit is not None:
+            redirected = self._alias.get(fold.key(hit))
+            return Match(redirected or hit, "exact", 100.0)
+        hit = self._alias_loose.get(lk)
+        if hit is not None:
+            return Match(hit, "alias", 100.0)
+        return NO_MATCH
+
+    def fuzzy(self, name: str) -> Match:
+        """A close spelling of exactly one safe name, or no match."""
+        k = fold.key(name)
+        if len(k) < 6:
+            return NO_MATCH
+        cached = self._cache.get(k)
+        if cached is not None:
+            return cached
+        from rapidfuzz import fuzz, process
+
+        if self._choices is None:
+            self._choices = list(self._exact) + list(self._alias)
+        found = process.extract(
+            k, self._choices, scorer=fuzz.ratio, score_cutoff=self.fuzzy_min_score, limit=3
+        )
+        result = NO_MATCH
+        for choice, score, _ in found:
+            target = self._exact.get(choice) or self._alias.get(choice)
+            if target is None or target in self.restricted:
+                continue
+            if not _same_identity(k, choice):
+                continue
+            result = Match(target, "fuzzy", round(float(score), 1))
+            break
+        self._cache[k] = result
+        return result
+
+
+def _same_identity(a: str, b: str) -> bool:
+    """Numbers and short letter codes must agree: never Peptide-4 -> Peptide-7, NP -> AP."""
+    if _DIGITS.findall(a) != _DIGITS.findall(b):
+        return False
+    return _CODES.findall(a) == _CODES.findall(b)

@@ -1,0 +1,105 @@
+"""Text-level clean-up of an ingredient field before it is split.
+
+Each rule answers a real input:
+
+- Sephora 2023 stores the field as a stringified Python list (``"['Water, Glycerin', ...]"``),
+  sometimes cut into pieces mid-ingredient ("Pentylene", "Glycol, ..."): ``unlist`` reads it
+  safely (``ast.literal_eval``, never ``eval``) and keeps the pieces so the splitter can
+  re-join names cut in two.
+- Sephora fragrance lists end in retailer codes ``<ILN40259>``; scraped pages carry HTML
+  tags and entities (``&amp;``, ``<br>``): removed / unescaped.
+- Copy-pasted labels carry NFKC-foldable characters, non-breaking and zero-width spaces,
+  typographic dashes and quotes, ``\\`` used as a slash ("Water\\Aqua\\Eau").
+- cosmetics_2017 has placeholders (``#NAME?``, ``No Info``, ``Visit the X boutique``):
+  detected and reported, never read as ingredients.
+- Binary bytes and oversized text are refused with a reason (``status``).
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import re
+import unicodedata
+
+MAX_CHARS = 60_000  # the longest real field in the shared catalogs is under 10k characters
+
+_PLACEHOLDER = re.compile(
+    r"^\s*(?:#NAME\?|#VALUE!|#N/A|N/?A|none|null|nan|no info(?:rmation)?|not available|"
+    r"ingredients? (?:not|un)available|see (?:packaging|package|box|label)|"
+    r"visit the .{0,80}? boutique\.?|coming soon|tbd|-+|\.+|\?+)\s*$",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?\s*>|<ILN\d+>", re.IGNORECASE)
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# footnote marks that NFKC would turn into digits glued to a name ("Glycerin¹" -> "Glycerin1")
+_FOOTNOTES = str.maketrans(dict.fromkeys("\u00b9\u00b2\u00b3\u2070\u2074\u2075\u2076\u2077\u2078\u2079\u2020\u2021\u00a7", "*"))
+_TRANSLATE = str.maketrans(
+    {
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\t": " ",
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2212": "-",
+        "\u2018": "'", "\u2019": "'", "\u201b": "'", "\u00b4": "'", "`": "'",
+        "\u201c": '"', "\u201d": '"',
+        "\\": "/",
+        "\u2022": ",", "\u00b7": ",", "\u25cf": ",", "\u25aa": ",", "\u2023": ",",
+        "\u2219": ",", "|": ",",
+        "\u2122": "", "\u00ae": "", "\u00a9": "",
+        "\uff0c": ",", "\u3001": ",", "\uff1b": ";",
+    }
+)
+# spaced en/em dashes separate ingredients ("Linalool – Geraniol"); unspaced ones are hyphens
+_SPACED_DASH = re.compile(r"\s[\u2013\u2014]\s")
+_DASH = re.compile(r"[\u2013\u2014]")
+
+
+def is_binary(text: str) -> bool:
+    """True when the text is mostly control characters (a binary file read as text)."""
+    if "\x00" in text:
+        return True
+    sample = text[:4096]
+    if not sample:
+        return False
+    ctrl = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
+    bad = sample.count("\ufffd")
+    return (ctrl + bad) / len(sample) > 0.05
+
+
+def is_placeholder(text: str) -> bool:
+    return bool(_PLACEHOLDER.match(text))
+
+
+def unlist(text: str) -> list[str] | None:
+    """The pieces of a stringified Python list, or None when the text is not one."""
+    s = text.strip()
+    if len(s) < 2 or s[0] != "[" or s[-1] != "]" or s[1:2] not in ("'", '"', "]", " "):
+        return None
+    try:
+        value = ast.literal_eval(s)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return _unlist_loose(s)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
+_PIECE = re.compile(r"""'((?:[^'\\]|\\.|'(?![,\]]))*)'|"((?:[^"\\]|\\.)*)\"""")
+
+
+def _unlist_loose(s: str) -> list[str] | None:
+    """Read a list literal that ``ast`` refuses (unbalanced quotes inside pieces)."""
+    pieces = [a or b for a, b in _PIECE.findall(s)]
+    return pieces or None
+
+
+def normalise(text: str) -> str:
+    """Unicode, HTML and punctuation normalisation of one piece of label text."""
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text.translate(_FOOTNOTES)).translate(_INVISIBLE)
+        text = _SPACED_DASH.sub(", ", text)
+        text = _DASH.sub("-", text)
+    text = text.translate(_TRANSLATE)
+    return text

@@ -1,0 +1,307 @@
+"""``parse_list``: one ingredient field as a real catalog carries it -> a ``ParsedList``.
+
+Order of work: refuse what is not a list (empty, placeholder, binary, oversized, prose only),
+read stringified lists, normalise text (``clean``), cut into components, sections and tokens
+(``split``), clean each token (percentages, footnote marks), resolve it to a canonical name
+(``canonical``) through its printed alternatives, then repair the two damages real scrapes
+do to lists:
+
+- a name cut in two ("Pentylene", "Glycol" in Sephora's pieces; "ethylhexyl", "salicylate" in
+  lookfantastic's pre-split lists; "Dimethicone/Vinyl Dimethicone, Crosspolymer"): two
+  neighbours are joined when the joined name is a known name and one of them is not;
+- a missing separator ("Parfum (Fragrance) D-Limonene"): an unknown name is cut in two when
+  both halves are known names.
+
+Every token becomes a ``Mention``; one that resolves to nothing stays, unrecognised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from recommender.inci import clean, split
+from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
+from recommender.inci.model import Mention, ParsedList
+
+_PERCENT = re.compile(r"\(?\s*(?:\+\s*/\s*-|±|<|≤)?\s*(\d{1,3}(?:[.,]\d{1,4})?)\s*%\s*(?:w/w|w/v)?\s*\)?")
+_EDGE = re.compile(r"^[\s*\-+#.,:;'\"!?]+|[\s*\-+#.,:;'\"!?\[\]]+$")
+_PARENS = re.compile(r"\(([^()]*)\)")
+_QUALIFIER = re.compile(
+    r"\((?:certified\s+)?(?:organic|vegan|natural|mixed|and|or|non-?gmo|fair\s*trade|"
+    r"plant|vegetable|synthetic|nature\s+identical|biological|bio)(?:\s+origin)?\)",
+    re.IGNORECASE,
+)
+# footnotes: "*Organic", "**Natural origin", "*Certified organic ingredients", "* = from organic farming"
+_FOOTNOTE = re.compile(
+    r"^\*+\s*=?\s*(?:(?:certified\s+)?(?:organic|natural|naturally\s+derived|wild\s*crafted|fair\s*trade|"
+    r"bio|ecocert|cosmos)\s*$|.*\b(?:ingredients?|origin|derived|certified|farming|agriculture|"
+    r"harvested|grown|sourced)\b)",
+    re.IGNORECASE,
+)
+_SHARED_SUFFIX = re.compile(
+    r"(?:CO|CROSS)?POLYMERS?$|TRIGLYCERIDES?$|GLYCERIDES?$|ESTERS?$|SILICATE$|"
+    r"ACRYLATES?$|FERMENT(?: FILTRATE| LYSATE)?$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class _Token:
+    raw: str
+    name: str
+    percent: float | None
+    section: str
+    component: int
+    match: Match
+    alternatives: tuple[str, ...]
+    whole: bool  # matched as the whole printed name (not through one of its alternatives)
+
+
+def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> ParsedList:
+    """Parse one ingredient field. Never raises on any text; says why nothing was read."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ParsedList(text="", status="empty", problems=["no ingredient list: field is empty"])
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    text = str(text)
+    result = ParsedList(text=text)
+    if not text.strip():
+        return _refuse(result, "empty", "no ingredient list: field is empty")
+    if len(text) > clean.MAX_CHARS:
+        return _refuse(
+            result, "too_long",
+            f"no ingredient list: {len(text):,} characters is longer than any real label "
+            f"(limit {clean.MAX_CHARS:,})",
+        )
+    if clean.is_binary(text):
+        return _refuse(result, "binary", "no ingredient list: the text is binary data")
+    if clean.is_placeholder(text):
+        return _refuse(result, "placeholder", f"no ingredient list: placeholder {text.strip()[:60]!r}")
+
+    pieces = clean.unlist(text)
+    joined = _join_pieces([clean.normalise(p) for p in pieces]) if pieces is not None \
+        else clean.normalise(text)
+    if clean.is_placeholder(joined):
+        return _refuse(result, "placeholder", f"no ingredient list: placeholder {joined.strip()[:60]!r}")
+
+    notes: list[str] = []
+    segs, components = split.segments(joined.splitlines(), notes, _known(canon))
+    toks: list[_Token] = []
+    for seg in segs:
+        for raw in split.tokens(seg.text):
+            tok = _token(raw, seg, canon, notes)
+            if tok is not None:
+                toks.append(tok)
+    toks = _merge_cut_names(toks, canon)
+    toks = _split_run_together(toks, canon)
+    if fuzzy:
+        for t in toks:
+            if t.match.kind is None and t.name:
+                t.match = canon.fuzzy(_base(t.name))
+    result.problems = notes
+    result.components = components
+    if not toks:
+        reason = "prose" if notes else "empty"
+        return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
+    result.ingredients = _number(toks)
+    if _mostly_prose(result):
+        return _refuse(result, "prose", "no ingredient list found: the text reads as prose, not a list")
+    return result
+
+
+def _refuse(result: ParsedList, status: str, why: str) -> ParsedList:
+    result.status = status
+    result.ingredients = []
+    result.problems = [*result.problems, why]
+    return result
+
+
+def _known(canon: Canonicalizer):
+    def is_known(name: str) -> bool:
+        return canon.lookup(name.strip()).kind is not None
+
+    return is_known
+
+
+def _join_pieces(pieces: list[str]) -> str:
+    """Re-join the pieces of a stringified list; pieces that each hold one name stay apart."""
+    pieces = [p for p in pieces if p.strip()]
+    if not pieces:
+        return ""
+    chunked = sum(1 for p in pieces if "," in p or ";" in p) >= max(1, len(pieces) // 3)
+    if not chunked:
+        return ", ".join(pieces)
+    out = pieces[0]
+    for nxt in pieces[1:]:
+        prev = out.rstrip()
+        head = nxt.lstrip()
+        if split.heading_of(head) is not None or split.heading_of(prev.rsplit("\n", 1)[-1]) is not None:
+            out = prev + "\n" + head
+        elif prev and prev[-1].isalpha() and head[:1].islower():
+            out = prev + head          # a word cut in two: "Methoxydibenzoylmethan" + "e, ..."
+        elif prev and prev[-1] in ",;.":
+            out = prev + " " + head
+        else:
+            out = prev + ", " + head   # a name may be cut here: the merge pass decides
+    return out
+
+
+def _token(raw: str, seg: split.Segment, canon: Canonicalizer, notes: list[str]) -> _Token | None:
+    printed = " ".join(raw.split())
+    if _FOOTNOTE.match(printed) or split.is_prose(printed):
+        notes.append(f"footnote or prose set aside: {printed[:80]!r}")
+        return None
+    name = printed
+    percent = None
+    if "%" in name:
+        m = _PERCENT.search(name)
+        if m:
+            try:
+                percent = float(m.group(1).replace(",", "."))
+            except ValueError:
+                percent = None
+            name = (name[: m.start()] + " " + name[m.end():]).strip()
+    name = _QUALIFIER.sub(" ", name)
+    name = name.replace("()", " ")
+    name = " ".join(_EDGE.sub("", name).split())
+    name = _balance(name)
+    if not name or not any(c.isalpha() for c in name):
+        if printed.strip("*.-+ ") and not name:
+            notes.append(f"not a name, set aside: {printed[:80]!r}")
+        return None
+    match, whole, alts = _resolve(name, canon)
+    return _Token(printed, name, percent, seg.section, seg.component, match, alts, whole)
+
+
+def _balance(name: str) -> str:
+    """Drop a bracket left open or closed alone by truncation: "Oryza Sativa (Rice"."""
+    if name.count("(") != name.count(")"):
+        name = name.replace("(", " ").replace(")", " ")
+        name = " ".join(name.split())
+    return name
+
+
+def _base(name: str) -> str:
+    """The name without bracketed parts, nested ones included."""
+    while "(" in name:
+        stripped = _PARENS.sub(" ", name)
+        if stripped == name:
+            break
+        name = stripped
+    return " ".join(name.split())
+
+
+def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, ...]]:
+    """Try the printed name, then without brackets, then its printed alternatives."""
+    m = canon.lookup(name)
+    inner: list[str] = []
+    if "(" in name:
+        for group in _PARENS.findall(name):
+            inner.extend(p.strip() for p in re.split(r"[,/]", group) if p.strip())
+    if m.kind is not None:
+        return m, True, tuple(inner)
+    base = _base(name)
+    if base != name:
+        m = canon.lookup(base)
+        if m.kind is not None:
+            return m, True, tuple(inner)
+    parts = [p.strip() for p in base.split("/") if p.strip()] if "/" in base else []
+    if len(parts) > 1:
+        hits = [(p, canon.lookup(p)) for p in parts]
+        found = [(p, h) for p, h in hits if h.kind is not None]
+        if found and (len(found) >= 2 or not _SHARED_SUFFIX.search(parts[-1])
+                      or " " in found[0][0]):
+            alts = tuple(p for p in parts if p != found[0][0]) + tuple(inner)
+            return found[0][1], False, alts
+    for alt in inner:
+        m = canon.lookup(alt)
+        if m.kind is not None:
+            return m, False, tuple(a for a in inner if a != alt)
+    return NO_MATCH, False, tuple(parts[1:] if parts else inner)
+
+
+def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
+    out: list[_Token] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if i + 1 < len(toks):
+            u = toks[i + 1]
+            if (not t.whole or not u.whole) and t.section == u.section and t.component == u.component:
+                joined = f"{t.name} {u.name}"
+                m = canon.lookup(joined)
+                if m.kind is not None:
+                    out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
+                                      t.section, t.component, m, (), True))
+                    i += 2
+                    continue
+        out.append(t)
+        i += 1
+    return out
+
+
+_CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
+
+
+def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
+    out: list[_Token] = []
+    for t in toks:
+        if t.match.kind is None and " " in t.name and len(t.name) <= 120:
+            pair = _two_names(t.name, canon)
+            if pair:
+                (a, ma), (b, mb) = pair
+                out.append(_Token(a, a, t.percent, t.section, t.component, ma, (), True))
+                out.append(_Token(b, b, None, t.section, t.component, mb, (), True))
+                continue
+        out.append(t)
+    return out
+
+
+def _two_names(name: str, canon: Canonicalizer):
+    for pattern in _CUT_POINTS:
+        for cut in pattern.finditer(name):
+            left = name[: cut.start()] + (")" if cut.group(0).startswith(")") else "")
+            right = name[cut.end():]
+            if not right.strip() or not left.strip():
+                continue
+            ml, _, _ = _resolve(left.strip(), canon)
+            if ml.kind is None:
+                continue
+            mr, _, _ = _resolve(right.strip(), canon)
+            if mr.kind is not None:
+                return (left.strip(), ml), (right.strip(), mr)
+    return None
+
+
+def _number(toks: list[_Token]) -> list[Mention]:
+    """Positions: 1-based per component over the declared list; may-contain continues it."""
+    declared: dict[int, int] = {}
+    for t in toks:
+        if t.section == "declared":
+            declared[t.component] = declared.get(t.component, 0) + 1
+    counters = {c: 0 for c in declared}
+    may: dict[int, int] = {}
+    out = []
+    for t in toks:
+        if t.section == "declared":
+            counters[t.component] += 1
+            pos = counters[t.component]
+        else:
+            may[t.component] = may.get(t.component, 0) + 1
+            pos = declared.get(t.component, 0) + may[t.component]
+        out.append(
+            Mention(
+                raw=t.raw, name=t.name, position=pos, section=t.section, component=t.component,
+                percent=t.percent, alternatives=t.alternatives, inci=t.match.inci,
+                match=t.match.kind, match_score=t.match.score,
+            )
+        )
+    return out
+
+
+def _mostly_prose(result: ParsedList) -> bool:
+    if any(m.match is not None for m in result.ingredients):
+        return False
+    words = sum(len(m.name.split()) for m in result.ingredients)
+    return len(result.ingredients) <= 2 and words >= 8

@@ -1,0 +1,226 @@
+"""Cutting cleaned label text into components, sections and ingredient tokens.
+
+Each rule answers a real input from the shared catalogs:
+
+- Kits and sets print a heading per part ("GENIUS Liquid Collagen:", "Product variation 1:",
+  "Pekee Bar:"): a short line ending in a colon starts a new component.
+- Drug-facts panels and store pages prefix the list ("Active Ingredients: Zinc Oxide 12% ...
+  Inactive Ingredients: ...", "... Division: El (Estee Lauder)Ingredients: Water , ..."):
+  the markers separate, and text before the first "Ingredients:" that is not a list is set
+  aside and reported.
+- "May contain", "[+/-", "(+/-)", "+/-:" open the may-contain section of the component.
+- Separators: commas, semicolons, bullets (already turned into commas), line breaks, and a
+  period that ends a sentence ("Phenoxyethanol. May Contain: ..."); never a comma between
+  digits ("1,2-Hexanediol") or inside brackets ("Iron Oxides (CI 77491, CI 77492)").
+  A bracket never closed (a truncated field) does not swallow the rest of the list.
+- Marketing prose and benefit blurbs ("-Virgin Marula Oil: Hydrates, protects ...",
+  "Please be aware that ingredient lists may change") are recognised by their function words
+  and set aside with a note, never read as ingredients.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAY_CONTAIN = re.compile(
+    r"\[\s*\+\s*/\s*-\s*(?:may\s*contain)?\s*:?|\(\s*\+\s*/\s*-\s*\)\s*:?|\+\s*/\s*-\s*:|"
+    r"\[\s*may\s*contain\s*:?|may\s*contain\s*(?:\(\s*\+\s*/\s*-\s*\)|\+\s*/\s*-)?\s*:?|"
+    r"peut\s+contenir\s*:?|\+\s*/\s*-(?=\s+[A-Za-z])",
+    re.IGNORECASE,
+)
+INGREDIENTS_MARKER = re.compile(
+    r"(?:\b(?:in)?active|\bother|\bnon-?medicinal)?\s*\bingr[eé]dients?\s*(?:list)?\s*:",
+    re.IGNORECASE,
+)
+_HEADING_WORDS = re.compile(r"[A-Za-z0-9#]")
+_STOP = frozenset(
+    "the and to with for your you of is are it its this that from in on our be may helps help "
+    "which while a an by as or not all can will more than has have been we their these those "
+    "into most refer please aware change vary product packaging".split()
+)
+_WORD = re.compile(r"[a-z]+")
+_ABBREV = frozenset("denat no nos ext sp spp ssp var st dr vit approx fl oz ca".split())
+
+
+@dataclass(slots=True)
+class Segment:
+    text: str
+    component: int
+    section: str  # "declared" | "may_contain"
+
+
+def is_prose(text: str) -> bool:
+    """Sentences, not names: many words and a high share of function words."""
+    words = _WORD.findall(text.lower())
+    if len(words) < 5:
+        return False
+    stop = sum(1 for w in words if w in _STOP)
+    return stop >= 2 and stop / len(words) >= 0.18
+
+
+def heading_of(line: str) -> str | None:
+    """The component name if this line is a heading ("Product variation 1:"), else None."""
+    s = line.strip()
+    if not s.endswith(":") or len(s) > 100 or "," in s:
+        return None
+    name = s[:-1].strip()
+    if not name or not _HEADING_WORDS.search(name) or len(name.split()) > 14:
+        return None
+    if MAY_CONTAIN.fullmatch(s) or INGREDIENTS_MARKER.fullmatch(s):
+        return None
+    return name
+
+
+_INLINE_HEADING = re.compile(r"^\s*([^,:;()]{2,80}?):\s+(?=\S)")
+
+
+def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Segment], list[str | None]]:
+    """Lines of one field -> segments tagged with component and section, and the headings."""
+    components: list[str | None] = [None]
+    segs: list[Segment] = []
+    comp = 0
+    used = False  # does the current component hold any text yet?
+    section = "declared"
+    for raw_line in lines:
+        line = raw_line.strip()
+        if not line:
+            continue
+        head = heading_of(line)
+        if head is not None:
+            if used or components[comp] is not None:
+                components.append(head)
+                comp = len(components) - 1
+            else:
+                components[comp] = head
+            used = False
+            section = "declared"
+            continue
+        m = _INLINE_HEADING.match(line)
+        if m and line.count(",") >= 2 and not MAY_CONTAIN.match(m.group(1) + ":") \
+                and not INGREDIENTS_MARKER.search(m.group(0)) and not is_prose(m.group(1)) \
+                and not (is_known and is_known(m.group(1))) and "(" not in line[: m.end()]:
+            head = m.group(1).strip(" -*")
+            if used or components[comp] is not None:
+                components.append(head)
+                comp = len(components) - 1
+            else:
+                components[comp] = head
+            used = False
+            section = "declared"
+            line = line[m.end():]
+        if is_prose(line) and line.count(",") < 3:
+            notes.append(f"prose set aside: {line[:80]!r}")
+            continue
+        # "... Ingredients:" markers: text before the first one is a title or store text
+        marker = INGREDIENTS_MARKER.search(line)
+        if marker is not None:
+            before = line[: marker.start()].strip(" ,;.")
+            if before and (before.count(",") < 2 or "division" in before.lower()):
+                notes.append(f"text before 'Ingredients:' set aside: {before[:80]!r}")
+                line = line[marker.start():]
+            line = INGREDIENTS_MARKER.sub(", ", line)
+        pos = 0
+        for mc in MAY_CONTAIN.finditer(line):
+            part = line[pos: mc.start()]
+            if part.strip(" ,;.[]"):
+                segs.append(Segment(part, comp, section))
+                used = True
+            section = "may_contain"
+            pos = mc.end()
+        rest = line[pos:]
+        if rest.strip(" ,;.[]"):
+            segs.append(Segment(rest, comp, section))
+            used = True
+    return segs, components
+
+
+_SEP = re.compile(r"[,;\n\r]")
+_NUMERIC_LEFT = re.compile(r"\d[a-z]?$")
+_NUMERIC_RIGHT = re.compile(r"\s?\d")
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_SENTENCE = re.compile(r"(?<=[A-Za-z0-9)\]])\.\s+(?=[A-Z\[(])")
+
+
+def tokens(text: str) -> list[str]:
+    """Split one segment on separators outside brackets; keep numeric commas ("1,2-Hexanediol")."""
+    if ". " in text:
+        text = _SENTENCE.sub(_sentence_sub, text)
+    frags = _SEP.split(text)
+    if len(frags) == 1:
+        t = frags[0].strip()
+        return [t] if t else []
+    out: list[str] = []
+    buf = ""
+    depth = 0
+    for frag in frags:
+        if buf:
+            if depth > 0 or (_NUMERIC_LEFT.search(buf) and _NUMERIC_RIGHT.match(frag)
+                             and "-" in frag[:8]):
+                buf = buf + "," + frag
+            else:
+                out.append(buf)
+                buf = frag
+        else:
+            buf = frag
+        depth = _depth(buf) if _BRACKETS.search(buf) else 0
+    if buf:
+        out.append(buf)
+    if depth > 0:
+        return _tokens_scan(text)  # a bracket never closed: split ignoring it
+    return [t for t in (s.strip() for s in out) if t]
+
+
+def _depth(s: str) -> int:
+    d = 0
+    for ch in s:
+        if ch in "([{":
+            d += 1
+        elif ch in ")]}" and d:
+            d -= 1
+    return d
+
+
+def _sentence_sub(m: re.Match) -> str:
+    s = m.string
+    k = m.start()
+    while k > 0 and s[k - 1].isalpha():
+        k -= 1
+    word = s[k: m.start()].lower()
+    if word in _ABBREV or len(word) == 1:
+        return m.group(0)
+    return ", "
+
+
+def _tokens_scan(text: str) -> list[str]:
+    """Character scan for the rare segment with a bracket left open by truncation."""
+    opens = _unmatched_opens(text)
+    out: list[str] = []
+    depth = 0
+    start = 0
+    n = len(text)
+    for i, ch in enumerate(text):
+        if ch in "([{" and i not in opens:
+            depth += 1
+        elif ch in ")]}":
+            if depth:
+                depth -= 1
+        elif depth == 0 and ch in ",;\n\r":
+            if ch == "," and 0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+                continue
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [t for t in (s.strip() for s in out) if t]
+
+
+def _unmatched_opens(text: str) -> set[int]:
+    if "(" not in text and "[" not in text and "{" not in text:
+        return set()
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            stack.append(i)
+        elif ch in ")]}" and stack:
+            stack.pop()
+    return set(stack)
