@@ -90,6 +90,14 @@ class Flag:
         return math.isinf(self.stages[-1][1]) or math.isinf(self.until_day)
 
     @property
+    def source(self) -> str:
+        return self.rule.source
+
+    @property
+    def evidence(self) -> str:
+        return self.rule.evidence
+
+    @property
     def avoid_end(self) -> float:
         return max((end for sev, end in self.stages if sev == "avoid"), default=0.0)
 

@@ -521,7 +521,13 @@ def parse_protocol(text: str, path: str | None = None) -> Protocol:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         context = getattr(exc, "context", None)
+        cmark = getattr(exc, "context_mark", None)
+        if context and cmark is not None and cmark.line + 1 != line:
+            context += f" that starts on line {cmark.line + 1}"
         msg = f"not valid YAML: {problem}" + (f" ({context})" if context else "")
+        lines = text.splitlines()
+        if line is not None and 0 < line <= len(lines) and lines[line - 1].strip():
+            msg += f": {lines[line - 1].strip()!r}"
         raise ProtocolError(msg, path=path, line=line) from None
     v = _V(path)
     if doc is None:

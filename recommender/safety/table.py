@@ -80,7 +80,8 @@ def protocol_table(protocol: Protocol, context: Context | None = None, width: in
             rows.append(("  except " + ex.id, target, "no flag" + (f": {ex.note}" if ex.note
                                                                    else ""),
                          ex.evidence, ex.source))
-    widths = [max(len(r[0]) for r in rows), 34, 30, max(len(r[3]) for r in rows)]
+    widths = [max(len(r[0]) for r in rows), 34, min(40, max(len(r[2]) for r in rows)),
+              max(len(r[3]) for r in rows)]
     src_width = max(30, width - sum(widths) - 2 * 4)
     widths.append(src_width)
     for row in rows:
