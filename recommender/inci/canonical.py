@@ -65,12 +65,23 @@ class Canonicalizer:
         self.fuzzy_min_score = fuzzy_min_score
         self._choices: list[str] | None = None
         self._cache: dict[str, Match] = {}
+        self._lookups: dict[str, Match] = {}
+        self.token_cache: dict = {}  # the parser's per-token results, keyed by printed token
 
     def is_name(self, inci: str) -> bool:
         return fold.key(inci) in self._exact
 
     def lookup(self, name: str) -> Match:
         """Exact or alias match of one candidate name (no fuzzy)."""
+        hit = self._lookups.get(name)
+        if hit is None:
+            hit = self._lookup(name)
+            if len(self._lookups) > 400_000:
+                self._lookups.clear()
+            self._lookups[name] = hit
+        return hit
+
+    def _lookup(self, name: str) -> Match:
         k = fold.key(name)
         if not k:
             return NO_MATCH

@@ -51,11 +51,11 @@ class _Token:
     raw: str
     name: str
     percent: float | None
-    section: str
-    component: int
     match: Match
     alternatives: tuple[str, ...]
     whole: bool  # matched as the whole printed name (not through one of its alternatives)
+    section: str
+    component: int
 
 
 def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> ParsedList:
@@ -88,17 +88,27 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
     notes: list[str] = []
     segs, components = split.segments(joined.splitlines(), notes, _known(canon))
     toks: list[_Token] = []
+    cache = canon.token_cache
     for seg in segs:
+        section, component = seg.section, seg.component
         for raw in split.tokens(seg.text):
-            tok = _token(raw, seg, canon, notes)
-            if tok is not None:
-                toks.append(tok)
-    toks = _merge_cut_names(toks, canon)
-    toks = _split_run_together(toks, canon)
-    if fuzzy:
-        for t in toks:
-            if t.match.kind is None and t.name:
-                t.match = canon.fuzzy(_base(t.name))
+            hit = cache.get(raw)
+            if hit is None:
+                hit = _token(raw, canon)
+                if len(cache) > 400_000:
+                    cache.clear()
+                cache[raw] = hit
+            if hit.__class__ is str:
+                notes.append(hit)
+            else:
+                toks.append(_Token(*hit, section, component))
+    if not all(t.whole for t in toks):
+        toks = _merge_cut_names(toks, canon)
+        toks = _split_run_together(toks, canon)
+        if fuzzy:
+            for t in toks:
+                if t.match.kind is None and t.name:
+                    t.match = canon.fuzzy(_base(t.name))
     result.problems = notes
     result.components = components
     if not toks:
@@ -147,11 +157,11 @@ def _join_pieces(pieces: list[str]) -> str:
     return out
 
 
-def _token(raw: str, seg: split.Segment, canon: Canonicalizer, notes: list[str]) -> _Token | None:
+def _token(raw: str, canon: Canonicalizer):
+    """One token -> (printed, name, percent, match, alternatives, whole), or a note (str)."""
     printed = " ".join(raw.split())
     if _FOOTNOTE.match(printed) or split.is_prose(printed):
-        notes.append(f"footnote or prose set aside: {printed[:80]!r}")
-        return None
+        return f"footnote or prose set aside: {printed[:80]!r}"
     name = printed
     percent = None
     if "%" in name:
@@ -162,16 +172,14 @@ def _token(raw: str, seg: split.Segment, canon: Canonicalizer, notes: list[str])
             except ValueError:
                 percent = None
             name = (name[: m.start()] + " " + name[m.end():]).strip()
-    name = _QUALIFIER.sub(" ", name)
-    name = name.replace("()", " ")
+    if "(" in name:
+        name = _QUALIFIER.sub(" ", name).replace("()", " ")
     name = " ".join(_EDGE.sub("", name).split())
     name = _balance(name)
     if not name or not any(c.isalpha() for c in name):
-        if printed.strip("*.-+ ") and not name:
-            notes.append(f"not a name, set aside: {printed[:80]!r}")
-        return None
+        return f"not a name, set aside: {printed[:80]!r}"
     match, whole, alts = _resolve(name, canon)
-    return _Token(printed, name, percent, seg.section, seg.component, match, alts, whole)
+    return printed, name, percent, match, alts, whole and match.kind is not None
 
 
 def _balance(name: str) -> str:
@@ -233,7 +241,7 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                 m = canon.lookup(joined)
                 if m.kind is not None:
                     out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
-                                      t.section, t.component, m, (), True))
+                                      m, (), True, t.section, t.component))
                     i += 2
                     continue
         out.append(t)
@@ -251,8 +259,8 @@ def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token
             pair = _two_names(t.name, canon)
             if pair:
                 (a, ma), (b, mb) = pair
-                out.append(_Token(a, a, t.percent, t.section, t.component, ma, (), True))
-                out.append(_Token(b, b, None, t.section, t.component, mb, (), True))
+                out.append(_Token(a, a, t.percent, ma, (), True, t.section, t.component))
+                out.append(_Token(b, b, None, mb, (), True, t.section, t.component))
                 continue
         out.append(t)
     return out
@@ -276,27 +284,43 @@ def _two_names(name: str, canon: Canonicalizer):
 
 def _number(toks: list[_Token]) -> list[Mention]:
     """Positions: 1-based per component over the declared list; may-contain continues it."""
+    out = []
+    count: dict[int, int] = {}
+    may_first = False
+    for t in toks:
+        c = t.component
+        pos = count.get(c, 0) + 1
+        count[c] = pos
+        if t.section != "declared":
+            may_first = True
+        elif may_first:
+            return _number_reordered(toks)
+        m = t.match
+        out.append(Mention(t.raw, t.name, pos, t.section, c, t.percent, t.alternatives,
+                           m.inci, m.kind, m.score))
+    return out
+
+
+def _number_reordered(toks: list[_Token]) -> list[Mention]:
+    """Rare: a declared name printed after a may-contain block of the same component."""
     declared: dict[int, int] = {}
     for t in toks:
         if t.section == "declared":
             declared[t.component] = declared.get(t.component, 0) + 1
-    counters = {c: 0 for c in declared}
-    may: dict[int, int] = {}
+    seen_decl: dict[int, int] = {}
+    seen_may: dict[int, int] = {}
     out = []
     for t in toks:
+        c = t.component
         if t.section == "declared":
-            counters[t.component] += 1
-            pos = counters[t.component]
+            seen_decl[c] = seen_decl.get(c, 0) + 1
+            pos = seen_decl[c]
         else:
-            may[t.component] = may.get(t.component, 0) + 1
-            pos = declared.get(t.component, 0) + may[t.component]
-        out.append(
-            Mention(
-                raw=t.raw, name=t.name, position=pos, section=t.section, component=t.component,
-                percent=t.percent, alternatives=t.alternatives, inci=t.match.inci,
-                match=t.match.kind, match_score=t.match.score,
-            )
-        )
+            seen_may[c] = seen_may.get(c, 0) + 1
+            pos = declared.get(c, 0) + seen_may[c]
+        m = t.match
+        out.append(Mention(t.raw, t.name, pos, t.section, c, t.percent, t.alternatives,
+                           m.inci, m.kind, m.score))
     return out
 
 

@@ -50,8 +50,17 @@ class Segment:
     section: str  # "declared" | "may_contain"
 
 
+_STOP_HINT = re.compile(
+    r"\b(?:the|and|to|with|for|your|you|is|are|it|this|that|our|be|helps?|please|may)\b",
+    re.IGNORECASE,
+)
+
+
 def is_prose(text: str) -> bool:
     """Sentences, not names: many words and a high share of function words."""
+    first = _STOP_HINT.search(text)
+    if first is None or _STOP_HINT.search(text, first.end()) is None:
+        return False
     words = _WORD.findall(text.lower())
     if len(words) < 5:
         return False
@@ -109,11 +118,11 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             used = False
             section = "declared"
             line = line[m.end():]
-        if is_prose(line) and line.count(",") < 3:
+        if line.count(",") < 3 and is_prose(line):
             notes.append(f"prose set aside: {line[:80]!r}")
             continue
         # "... Ingredients:" markers: text before the first one is a title or store text
-        marker = INGREDIENTS_MARKER.search(line)
+        marker = INGREDIENTS_MARKER.search(line) if ("ngr" in line or "NGR" in line) else None
         if marker is not None:
             before = line[: marker.start()].strip(" ,;.")
             if before and (before.count(",") < 2 or "division" in before.lower()):
@@ -121,7 +130,8 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
                 line = line[marker.start():]
             line = INGREDIENTS_MARKER.sub(", ", line)
         pos = 0
-        for mc in MAY_CONTAIN.finditer(line):
+        maybe = "+/" in line or "ontain" in line or "ONTAIN" in line or "ontenir" in line
+        for mc in MAY_CONTAIN.finditer(line) if maybe else ():
             part = line[pos: mc.start()]
             if part.strip(" ,;.[]"):
                 segs.append(Segment(part, comp, section))
@@ -155,15 +165,14 @@ def tokens(text: str) -> list[str]:
     depth = 0
     for frag in frags:
         if buf:
-            if depth > 0 or (_NUMERIC_LEFT.search(buf) and _NUMERIC_RIGHT.match(frag)
-                             and "-" in frag[:8]):
+            if depth > 0 or (frag[:2].strip()[:1].isdigit() and _NUMERIC_LEFT.search(buf)
+                             and _NUMERIC_RIGHT.match(frag) and "-" in frag[:8]):
                 buf = buf + "," + frag
-            else:
-                out.append(buf)
-                buf = frag
-        else:
-            buf = frag
-        depth = _depth(buf) if _BRACKETS.search(buf) else 0
+                depth = _depth(buf)
+                continue
+            out.append(buf)
+        buf = frag
+        depth = _depth(frag) if ("(" in frag or "[" in frag or "{" in frag) else 0
     if buf:
         out.append(buf)
     if depth > 0:
