@@ -243,6 +243,41 @@ class _Index:
     by_inci: dict[str, list[int]]
     product: list[int]
     avoid_list: list[int]
+    plans: dict = field(default_factory=dict)      # mention key -> candidate rule indices
+    scaled: dict = field(default_factory=dict)     # factor -> stages per rule index
+    factors: dict = field(default_factory=dict)    # (depth, modality) -> (factor, reason suffix)
+
+    def plan(self, m: Mention, rules: tuple[Rule, ...]) -> tuple[int, ...]:
+        """Rule indices that may apply to a mention, from its classes and identity (cached).
+
+        Conditions that depend on the person or the position are checked by the caller.
+        """
+        classes = m.classes if type(m.classes) is tuple else tuple(m.classes)
+        key = (classes, m.inci, None if m.inci else m.name)
+        hit = self.plans.get(key)
+        if hit is not None:
+            return hit
+        cand: set[int] = set()
+        for c in m.classes:
+            cand.update(self.by_class.get(c, ()))
+        idents = _identities(m)
+        for ident in idents:
+            cand.update(self.by_inci.get(ident, ()))
+        out = tuple(i for i in sorted(cand)
+                    if not (rules[i].except_inci and idents & rules[i].except_inci))
+        if len(self.plans) > 200_000:
+            self.plans.clear()
+        self.plans[key] = out
+        return out
+
+    def stages(self, rules: tuple[Rule, ...], f: float) -> list[tuple[tuple[str, float], ...]]:
+        hit = self.scaled.get(f)
+        if hit is None:
+            hit = [_scaled(rule, f) for rule in rules]
+            if len(self.scaled) > 1000:
+                self.scaled.clear()
+            self.scaled[f] = hit
+        return hit
 
 
 def _index(protocol: Protocol) -> _Index:
@@ -329,11 +364,17 @@ def assess(
     """
     ctx = context if context is not None else Context()
     proto = protocol if protocol is not None else default_protocol()
-    f = proto.factor(ctx.depth_mm, ctx.modality)
     t = ctx.t
     idx = _index(proto)
     rules = proto.rules
-    suffix = f" after {_fmt_mm(ctx.depth_mm)} mm {proto.modality_label(ctx.modality)}"
+    fs = idx.factors.get((ctx.depth_mm, ctx.modality))
+    if fs is None:
+        fs = (proto.factor(ctx.depth_mm, ctx.modality),
+              f" after {_fmt_mm(ctx.depth_mm)} mm {proto.modality_label(ctx.modality)}")
+        if len(idx.factors) > 1000:
+            idx.factors.clear()
+        idx.factors[(ctx.depth_mm, ctx.modality)] = fs
+    f, suffix = fs
     flags: list[Flag] = []
     notes: list[Note] = []
 
@@ -364,7 +405,7 @@ def assess(
             if parsed.found:
                 continue
             detail = f"status: {parsed.status}"
-        stages = _scaled(rule, f)
+        stages = idx.stages(rules, f)[i]
         sev, end, is_open = _current(stages, t)
         flags.append(Flag("product", rule, stages, sev, end, is_open, detail=detail,
                           suffix=suffix))
@@ -372,83 +413,78 @@ def assess(
     # Ingredient rules.
     components = parsed.components or [None]
     count_may = proto.may_contain_counts
+    scaled = idx.stages(rules, f)
+    avoid_rules = [i for i in idx.avoid_list if condition_ok(rules[i])] if ctx.avoid else ()
+    by_inci = idx.by_inci
+    plans = idx.plans
     for m in parsed.ingredients:
         if m.section == "may_contain" and not count_may:
             continue
-        idents = None
-        cand: set[int] = set()
-        for c in m.classes:
-            hit = idx.by_class.get(c)
-            if hit:
-                cand.update(hit)
-        if idx.by_inci:
-            idents = _identities(m)
-            for ident in idents:
-                hit = idx.by_inci.get(ident)
-                if hit:
-                    cand.update(hit)
+        if not m.classes and m.inci is not None and m.inci not in by_inci:
+            cand = ()                    # fast path: most mentions (water, glycerin ...)
+        else:
+            cand = plans.get((m.classes, m.inci, None if m.inci else m.name))
+            if cand is None:
+                cand = idx.plan(m, rules)
         where = None
-        for i in sorted(cand):
+        for i in cand:
             rule = rules[i]
-            if not condition_ok(rule):
+            if rule.when is not None and not condition_ok(rule):
                 continue
             if rule.position_min is not None and m.position < rule.position_min:
                 continue
             if rule.position_max is not None and m.position > rule.position_max:
                 continue
-            if idents is None:
+            if where is None:
+                where = _where(m, components)
+            if rule.exemptions:
                 idents = _identities(m)
-            if rule.except_inci and idents & rule.except_inci:
-                continue
+                exempt = next((ex for ex in rule.exemptions if idents & ex.inci and (
+                    ex.position_min is None or m.position >= ex.position_min)), None)
+                if exempt is not None:
+                    text = f"{m.raw} ({where}) is not flagged by rule {rule.id}"
+                    if exempt.note:
+                        text += f": {exempt.note}"
+                    notes.append(Note(rule.id, exempt.id, m.raw, m.inci, m.position,
+                                      m.component, text, exempt.source, exempt.evidence))
+                    continue
             klass = next((c for c in rule.classes if c in m.classes), None)
             if klass is None:
                 klass = rule.flag_class or (rule.classes[0] if rule.classes else None)
-            if where is None:
-                where = _where(m, components)
-            exempt = None
-            for ex in rule.exemptions:
-                if idents & ex.inci and (ex.position_min is None or m.position >= ex.position_min):
-                    exempt = ex
-                    break
-            if exempt is not None:
-                text = f"{m.raw} ({where}) is not flagged by rule {rule.id}"
-                if exempt.note:
-                    text += f": {exempt.note}"
-                notes.append(Note(rule.id, exempt.id, m.raw, m.inci, m.position, m.component,
-                                  text, exempt.source, exempt.evidence))
-                continue
-            stages = _scaled(rule, f)
+            stages = scaled[i]
             sev, end, is_open = _current(stages, t)
             flags.append(Flag("ingredient", rule, stages, sev, end, is_open, m.raw, m.inci,
                               m.position, m.component, m.section, klass, where=where,
                               suffix=suffix))
-        if idx.avoid_list and ctx.avoid:
+        if avoid_rules:
             hit = _avoid_match(m, ctx)
             if hit is not None:
                 klass, item = hit
-                for i in idx.avoid_list:
-                    rule = rules[i]
-                    if not condition_ok(rule):
-                        continue
-                    if where is None:
-                        where = _where(m, components)
-                    stages = _scaled(rule, f)
+                if where is None:
+                    where = _where(m, components)
+                for i in avoid_rules:
+                    stages = scaled[i]
                     sev, end, is_open = _current(stages, t)
-                    flags.append(Flag("ingredient", rule, stages, sev, end, is_open, m.raw,
+                    flags.append(Flag("ingredient", rules[i], stages, sev, end, is_open, m.raw,
                                       m.inci, m.position, m.component, m.section, klass,
                                       detail=repr(item), where=where, suffix=suffix))
 
     avoid_end, caution_end = _ends(flags)
-    comp_results = []
-    product_flags = [fl for fl in flags if fl.scope == "product"]
-    for ci, heading in enumerate(components):
-        a, c = _ends(product_flags + [fl for fl in flags if fl.component == ci])
-        comp_results.append({
-            "component": ci,
-            "heading": heading,
-            "verdict": _verdict(t, a, c),
-            "safe_from_day": None if math.isinf(a) else a,
-        })
+    if len(components) == 1:
+        comp_results = [{"component": 0, "heading": components[0],
+                         "verdict": _verdict(t, avoid_end, caution_end),
+                         "safe_from_day": None if math.isinf(avoid_end) else avoid_end}]
+    else:
+        comp_results = []
+        product_flags = [fl for fl in flags if fl.scope == "product"]
+        for ci, heading in enumerate(components):
+            a, c = _ends(product_flags + [fl for fl in flags if fl.component == ci])
+            comp_results.append({
+                "component": ci,
+                "heading": heading,
+                "verdict": _verdict(t, a, c),
+                "safe_from_day": None if math.isinf(a) else a,
+            })
     return Assessment(
         verdict=_verdict(t, avoid_end, caution_end),
         safe_from_day=None if math.isinf(avoid_end) else avoid_end,
