@@ -32,15 +32,23 @@ _SPELLING = [
 _CI = re.compile(r"^(?:C\.?\s*[IL1]\.?|I)\s*(\d{5})$")
 
 
+_SPELLING_ANY = re.compile(r"HYDROLYS|SULPH|ALUMINIUM|\bCOLOUR|ISED\b")
+_NEEDS_AROUND = re.compile(r"\s[-/,()\[\]+&]|[-/,()\[\]+&]\s")
+
+
 def key(name: str) -> str:
-    ci = _CI.match(name.strip().upper())
-    if ci:
-        return "CI " + ci.group(1)
-    s = name.upper().replace(".", " ").replace("'", "'")
-    s = _SPACES.sub(" ", s).strip()
-    s = _AROUND.sub(r"\1", s)
-    for pattern, repl in _SPELLING:
-        if pattern.search(s):
+    s = name.upper()
+    if s[:1] in "CI" and s[-1:].isdigit():
+        ci = _CI.match(s.strip())
+        if ci:
+            return "CI " + ci.group(1)
+    if "." in s:
+        s = s.replace(".", " ")
+    s = " ".join(s.split())
+    if _NEEDS_AROUND.search(s):
+        s = _AROUND.sub(r"\1", s)
+    if _SPELLING_ANY.search(s):
+        for pattern, repl in _SPELLING:
             s = pattern.sub(repl, s)
     return s.strip(" ,;:-")
 

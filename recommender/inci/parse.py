@@ -255,7 +255,7 @@ _CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
 def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
     out: list[_Token] = []
     for t in toks:
-        if t.match.kind is None and " " in t.name and len(t.name) <= 120:
+        if (t.match.kind is None or not t.whole) and " " in t.name and len(t.name) <= 120:
             pair = _two_names(t.name, canon)
             if pair:
                 (a, ma), (b, mb) = pair

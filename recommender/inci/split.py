@@ -35,12 +35,10 @@ INGREDIENTS_MARKER = re.compile(
 )
 _HEADING_WORDS = re.compile(r"[A-Za-z0-9#]")
 _STOP = frozenset(
-    "the and to with for your you of is are it its this that from in on our be may helps help "
-    "which while a an by as or not all can will more than has have been we their these those "
-    "into most refer please aware change vary product packaging".split()
+    ["the", "and", "to", "with", "for", "your", "you", "of", "is", "are", "it", "its", "this", "that", "from", "in", "on", "our", "be", "may", "helps", "help", "which", "while", "a", "an", "by", "as", "or", "not", "all", "can", "will", "more", "than", "has", "have", "been", "we", "their", "these", "those", "into", "most", "refer", "please", "aware", "change", "vary", "product", "packaging"]
 )
 _WORD = re.compile(r"[a-z]+")
-_ABBREV = frozenset("denat no nos ext sp spp ssp var st dr vit approx fl oz ca".split())
+_ABBREV = frozenset(["denat", "no", "nos", "ext", "sp", "spp", "ssp", "var", "st", "dr", "vit", "approx", "fl", "oz", "ca"])
 
 
 @dataclass(slots=True)

@@ -1,0 +1,268 @@
+"""The ``skinrec`` command line: parse arguments, call the library, render. No rules here.
+
+Exit codes (on-the-list's honesty: "nothing found" never stands for "nothing checked"):
+0 every input was read and assessed; 2 bad usage or an input with no ingredient list
+(empty, placeholder, binary, oversized, prose only); 1 an internal failure, reported in one
+line without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from recommender import DISCLAIMER, __version__
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_NO_LIST = 2
+
+
+class SkinrecGroup(click.Group):
+    """Turns any unexpected exception into one clear line and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback to users
+            click.echo(f"skinrec: error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(EXIT_FAILURE)
+
+
+@click.group(cls=SkinrecGroup)
+@click.version_option(__version__, prog_name="skinrec")
+def main() -> None:
+    """Score skincare products for use after microneedling. Not medical advice."""
+
+
+# ----------------------------------------------------------------------------- inputs
+
+
+def read_text_file(path: str) -> tuple[str, list[str]]:
+    """Read a file or stdin ('-') as text: UTF-8, else cp1252 with a warning; refuse binary."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    warnings: list[str] = []
+    if b"\x00" in data[:65536]:
+        raise click.ClickException(
+            f"{'standard input' if path == '-' else path} is binary data, not text: "
+            "no ingredient list found"
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+        warnings.append(f"{path}: not valid UTF-8; read as cp1252 (Windows-1252)")
+    return text, warnings
+
+
+def _context_options(f):
+    options = [
+        click.option("--hours", type=float, default=None, help="Hours since the end of the treatment."),
+        click.option("--day", type=float, default=None,
+                     help="Days since the end of the treatment (1.5 = 36 h). Default 1."),
+        click.option("--depth", type=float, default=None, help="Needle depth in mm. Default 1.0."),
+        click.option("--modality", type=click.Choice(["mn", "rf", "prp"], case_sensitive=False),
+                     default=None, help="mn (microneedling, default), rf or prp."),
+        click.option("--avoid", default=None,
+                     help="Your avoid-list: ingredient or class names, comma-separated."),
+        click.option("--pregnant", is_flag=True, default=False, help="Retinoids: avoid at any time."),
+        click.option("--protocol", "protocol_file", type=click.Path(dir_okay=False), default=None,
+                     help="A clinic's own protocol file (YAML) instead of the default."),
+    ]
+    for opt in reversed(options):
+        f = opt(f)
+    return f
+
+
+def _load_protocol(protocol_file):
+    from recommender.safety import ProtocolError, default_protocol, load_protocol
+
+    if protocol_file is None:
+        return default_protocol()
+    try:
+        return load_protocol(protocol_file)
+    except (ProtocolError, OSError) as exc:
+        raise click.UsageError(f"protocol refused: {exc}") from None
+
+
+def _make_context(hours, day, depth, modality, avoid, pregnant):
+    from recommender.check import make_context
+
+    if hours is not None and day is not None:
+        raise click.UsageError("give --hours or --day, not both")
+    try:
+        return make_context(hours=hours, day=day, depth=depth, modality=modality,
+                            avoid=avoid, pregnant=pregnant)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+# ----------------------------------------------------------------------------- check
+
+
+@main.command()
+@click.argument("texts", nargs=-1)
+@click.option("--file", "-f", "file_", default=None,
+              help="Read one ingredient list per line from a file ('-' for standard input).")
+@_context_options
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per list (JSON Lines).")
+def check(texts, file_, hours, day, depth, modality, avoid, pregnant, protocol_file, as_json):
+    """Check ingredient lists: what each ingredient is, and whether the product is safe now.
+
+    One list per TEXT argument, or one per line of --file.
+    """
+    from recommender.check import check as run_check
+
+    inputs: list[tuple[str, str]] = []
+    for i, t in enumerate(texts, 1):
+        inputs.append((f"argument {i}", t))
+    if file_ is not None:
+        text, warnings = read_text_file(file_)
+        for w in warnings:
+            click.echo(f"warning: {w}", err=True)
+        lines = text.splitlines()
+        blank = 0
+        for n, line in enumerate(lines, 1):
+            if line.strip():
+                inputs.append((f"line {n}", line))
+            else:
+                blank += 1
+        if blank and not as_json:
+            click.echo(f"note: {blank} blank line(s) skipped", err=True)
+    if not inputs:
+        raise click.UsageError("no ingredient list given: pass TEXT or --file F (or --file - for stdin)")
+    protocol = _load_protocol(protocol_file)
+    ctx = _make_context(hours, day, depth, modality, avoid, pregnant)
+    missing = 0
+    for label, text in inputs:
+        result = run_check(text, ctx, protocol)
+        if not result.found:
+            missing += 1
+            reason = "; ".join(result.parsed.problems) or "no ingredient list found"
+            click.echo(f"skinrec: {label}: {reason}", err=True)
+        if as_json:
+            obj = {"input": label, **result.to_dict()}
+            click.echo(json.dumps(obj, ensure_ascii=False))
+        else:
+            click.echo(render_check(label, result, show_label=len(inputs) > 1))
+    if not as_json:
+        click.echo(DISCLAIMER)
+    sys.exit(EXIT_NO_LIST if missing else EXIT_OK)
+
+
+def render_check(label: str, result, *, show_label: bool) -> str:
+    """A person-readable report: one line per ingredient, then flags and unrecognised names."""
+    p = result.parsed
+    lines: list[str] = []
+    if show_label:
+        lines.append(f"== {label}")
+    if not result.found:
+        lines.append("no ingredient list found: " + ("; ".join(p.problems) or p.status))
+        return "\n".join(lines)
+    a = result.assessment
+    safe = "never (personal rule)" if a.safe_from_day is None else f"day {a.safe_from_day:g}"
+    lines.append(f"verdict: {a.verdict.upper()}   safe from: {safe}   "
+                 f"(protocol {a.protocol.name} {a.protocol.version})")
+    multi = len(p.components) > 1
+    comp = None
+    for m in p.ingredients:
+        if multi and m.component != comp:
+            comp = m.component
+            lines.append(f"  [{comp}] {p.components[comp] or '(no heading)'}")
+        if m.inci is None:
+            what = "? not recognised"
+        elif m.match in ("exact", "alias"):
+            what = m.inci + ("" if m.match == "exact" else "  (alias)")
+        else:
+            what = f"{m.inci}  ({m.match} {m.match_score:g})"
+        cls = ", ".join(m.classes)
+        if m.uncertain:
+            cls = "class uncertain"
+        sec = "  [may contain]" if m.section == "may_contain" else ""
+        lines.append(f"  {m.position:>3}. {m.raw}{sec}  -> {what}" + (f"  [{cls}]" if cls else ""))
+    if a.flags:
+        lines.append("flags:")
+        for f in a.flags:
+            state = "open" if f.open else "closed"
+            lines.append(f"  - [{f.severity}, {state}] {f.reason}  (source: {f.source}; evidence: {f.evidence})")
+    unrec = p.unrecognized
+    if unrec:
+        lines.append(f"not recognised ({len(unrec)}): " + "; ".join(unrec))
+    if p.problems:
+        lines.append("set aside: " + "; ".join(p.problems))
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- protocol
+
+
+@main.command()
+@_context_options
+def protocol(hours, day, depth, modality, avoid, pregnant, protocol_file):
+    """Print the active protocol as a table (windows after the depth/modality factor)."""
+    from recommender.safety.table import render_protocol
+
+    proto = _load_protocol(protocol_file)
+    ctx = _make_context(hours, day, depth, modality, avoid, pregnant)
+    click.echo(render_protocol(proto, ctx))
+
+
+# ----------------------------------------------------------------------------- knowledge base
+
+
+@main.command("build-kb")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Where to write the KB (default: models/kb).")
+def build_kb_cmd(out_dir):
+    """Rebuild the ingredient knowledge base from the data directory (reproducible)."""
+    from recommender import config
+    from recommender.knowledge.build import build_kb
+
+    if not config.data_dir().is_dir():
+        raise click.ClickException(f"data directory {config.data_dir()} not found. {config.DATA_HOWTO}")
+    manifest = build_kb(out_dir=Path(out_dir) if out_dir else None)
+    click.echo(json.dumps({k: manifest[k] for k in manifest if k != "inputs"}, indent=2, default=str))
+
+
+@main.command()
+@click.argument("source")
+@click.option("--column", default=None, help="Ingredient column of a CSV file (default: ingredients).")
+@click.option("--top", default=50, show_default=True, help="How many unrecognised names to list.")
+@click.option("--json", "as_json", is_flag=True)
+def coverage(source, column, top, as_json):
+    """How much of a catalog's ingredient lists skinrec recognises, and what it does not.
+
+    SOURCE is a shared catalog name (sephora_2023, cosmetics_2017, lookfantastic_2020)
+    or a CSV file.
+    """
+    from recommender.coverage import coverage_report, format_coverage, load_source
+
+    frame, col = load_source(source, column)
+    report = coverage_report(frame[col].tolist(), top=top, name=source)
+    click.echo(json.dumps(report, indent=2) if as_json else format_coverage(report))
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+@main.command()
+def demo():
+    """The main job on the embedded defaults: check the example labels in data/examples."""
+    from recommender import config
+
+    path = config.AUTHORED_DATA_DIR / "examples" / "labels.txt"
+    ctx = click.get_current_context()
+    ctx.invoke(check, texts=(), file_=str(path), hours=None, day=None, depth=None, modality=None,
+               avoid=None, pregnant=False, protocol_file=None, as_json=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""``read_list``: label text -> parsed, canonicalised mentions with their classes.
+
+The one place where the parser (which knows no ingredient) meets the knowledge base:
+the canonicaliser gets the KB's canonical names, the project's alias table
+(``data/aliases.csv``) and the restricted names (never a fuzzy target); each mention then
+gets its classes from the curated class rules applied to its KB record (CosIng functions,
+EU allergen flag). Everything is built once per process and cached.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from pathlib import Path
+
+from recommender import config
+from recommender.inci.canonical import Canonicalizer
+from recommender.inci.model import ParsedList
+from recommender.inci.parse import parse_list
+from recommender.knowledge.classes import ClassRules, load_class_rules
+from recommender.knowledge.kb import KnowledgeBase, default_kb
+
+
+def load_aliases(path: Path | None = None) -> dict[str, str]:
+    """alias -> canonical INCI, from the project's alias table."""
+    path = path or config.ALIASES_FILE
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {row["alias"]: row["inci"] for row in csv.DictReader(fh) if row.get("alias")}
+
+
+class Reader:
+    """Parser + canonicaliser + classes over one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, aliases: dict[str, str], rules: ClassRules):
+        self.kb = kb
+        self.rules = rules
+        self.canon = Canonicalizer(
+            kb.names(), aliases, kb.restricted_names(), fuzzy_min_score=config.FUZZY_MIN_SCORE
+        )
+        self._classes: dict[str, tuple[str, ...]] = {}
+
+    def classes_of(self, inci: str) -> tuple[str, ...]:
+        hit = self._classes.get(inci)
+        if hit is None:
+            rec = self.kb.record(inci) or {}
+            hit = self.rules.classify(inci, tuple(rec.get("functions") or ()), bool(rec.get("eu_allergen")))
+            self._classes[inci] = hit
+        return hit
+
+    def canonicalise(self, name: str) -> str | None:
+        """One name (a user's avoid-list word, a printed name) -> canonical INCI or None."""
+        parsed = parse_list(name, self.canon)
+        if len(parsed.ingredients) == 1 and parsed.ingredients[0].recognized:
+            return parsed.ingredients[0].inci
+        return None
+
+    def read(self, text: object, *, fuzzy: bool = True) -> ParsedList:
+        parsed = parse_list(text, self.canon, fuzzy=fuzzy)
+        for m in parsed.ingredients:
+            if m.inci is not None:
+                m.classes = self.classes_of(m.inci)
+        return parsed
+
+
+@functools.lru_cache(maxsize=1)
+def default_reader() -> Reader:
+    return Reader(default_kb(), load_aliases(), load_class_rules())
+
+
+def read_list(text: object, *, fuzzy: bool = True) -> ParsedList:
+    """Parse, canonicalise and classify one ingredient field with the default KB."""
+    return default_reader().read(text, fuzzy=fuzzy)
