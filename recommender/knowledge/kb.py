@@ -1,0 +1,184 @@
+"""Read the built ingredient knowledge base (models/kb/) for lookups at run time.
+
+Which real input or user need each rule answers:
+
+- The parser needs the list of every canonical name (``names``), the names it must never
+  fuzzy-match onto (``restricted_names``: anything Annex II or III names, so a typo never
+  turns into a prohibited or restricted substance) and the colour-index table
+  (``ci_index``: "CI 77491" on a label -> IRON OXIDES, "CI 77891" -> TITANIUM DIOXIDE).
+- Safety and scoring need one record per canonical name (``record``) and its classes.
+- Batch scoring loads the KB in every worker: loading is one pass of the csv module
+  (~28,700 rows, well under a second) and ``default_kb()`` caches it per process.
+- A KB that does not match its manifest (edited by hand, half-copied, built by another
+  version) is refused with a message saying to run ``skinrec build-kb``: silently scoring
+  against a stale table is worse than stopping.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import json
+from pathlib import Path
+
+from recommender import config
+
+INGREDIENTS_FILE = "ingredients.csv"
+CI_INDEX_FILE = "ci_index.csv"
+MANIFEST_FILE = "manifest.json"
+
+_BOOL_COLUMNS = ("prohibited", "restricted", "eu_allergen", "preservative", "uv_filter")
+_FLOAT_COLUMNS = ("mw", "logkow", "tpsa")
+_INT_COLUMNS = ("hbd", "hba")
+_LIST_COLUMNS = ("functions", "annex_refs", "classes", "colourant_ci")
+
+
+class KnowledgeBaseError(RuntimeError):
+    """The KB on disk is missing, incomplete or does not match its manifest."""
+
+
+def _rebuild_hint(directory: Path) -> str:
+    return f"Run `skinrec build-kb` to rebuild the knowledge base in {directory}."
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def canonical_key(name: str) -> str:
+    """The lookup form of a canonical name: upper case, single spaces."""
+    return " ".join(str(name).upper().split())
+
+
+def _convert(row: dict[str, str]) -> dict:
+    out: dict = dict(row)
+    for c in _BOOL_COLUMNS:
+        out[c] = row.get(c) == "True"
+    for c in _FLOAT_COLUMNS:
+        v = row.get(c, "")
+        out[c] = float(v) if v != "" else None
+    for c in _INT_COLUMNS:
+        v = row.get(c, "")
+        out[c] = int(v) if v != "" else None
+    for c in _LIST_COLUMNS:
+        v = row.get(c, "")
+        out[c] = tuple(v.split("|")) if v else ()
+    return out
+
+
+class KnowledgeBase:
+    """The ingredient KB: one record per canonical INCI name (see ``build.COLUMNS``)."""
+
+    def __init__(self, rows: dict[str, dict[str, str]], ci: dict[str, str], manifest: dict,
+                 directory: Path):
+        self._rows = rows
+        self._ci = ci
+        self.manifest = manifest
+        self.directory = directory
+        self._names = sorted(rows)
+        self._restricted = frozenset(n for n, r in rows.items() if r.get("restricted") == "True")
+        self._classes = {
+            n: tuple(r["classes"].split("|")) for n, r in rows.items() if r.get("classes")
+        }
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, directory: Path | str | None = None, *, verify: bool = True) -> KnowledgeBase:
+        """Read ``directory`` (default ``config.KB_DIR``); check artifact hashes when ``verify``."""
+        directory = Path(directory) if directory is not None else config.KB_DIR
+        manifest_path = directory / MANIFEST_FILE
+        ing_path = directory / INGREDIENTS_FILE
+        ci_path = directory / CI_INDEX_FILE
+        for p in (manifest_path, ing_path, ci_path):
+            if not p.exists():
+                raise KnowledgeBaseError(f"{p} is missing. {_rebuild_hint(directory)}")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KnowledgeBaseError(
+                f"{manifest_path} is not valid JSON ({exc}). {_rebuild_hint(directory)}"
+            ) from exc
+        if verify:
+            artifacts = manifest.get("artifacts") or {}
+            for fname, path in ((INGREDIENTS_FILE, ing_path), (CI_INDEX_FILE, ci_path)):
+                expected = (artifacts.get(fname) or {}).get("sha256")
+                if not expected:
+                    raise KnowledgeBaseError(
+                        f"{manifest_path} has no sha256 for {fname}. {_rebuild_hint(directory)}"
+                    )
+                actual = _sha256(path)
+                if actual != expected:
+                    raise KnowledgeBaseError(
+                        f"{path} does not match {manifest_path} (sha256 {actual[:12]}... vs "
+                        f"{expected[:12]}...): the knowledge base was changed or is stale. "
+                        + _rebuild_hint(directory)
+                    )
+        with open(ing_path, encoding="utf-8", newline="") as fh:
+            rows = {r["inci"]: r for r in csv.DictReader(fh)}
+        with open(ci_path, encoding="utf-8", newline="") as fh:
+            ci = {r["ci"]: r["inci"] for r in csv.DictReader(fh)}
+        expected_rows = ((manifest.get("artifacts") or {}).get(INGREDIENTS_FILE) or {}).get("rows")
+        if verify and expected_rows is not None and expected_rows != len(rows):
+            raise KnowledgeBaseError(
+                f"{ing_path} has {len(rows)} rows, manifest says {expected_rows}. "
+                + _rebuild_hint(directory)
+            )
+        return cls(rows, ci, manifest, directory)
+
+    # ------------------------------------------------------------------ lookups
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, inci: object) -> bool:
+        return isinstance(inci, str) and canonical_key(inci) in self._rows
+
+    def record(self, inci: str) -> dict | None:
+        """The record of one canonical name (typed: bools, floats/ints or None, tuples), or None."""
+        row = self._rows.get(canonical_key(inci))
+        return _convert(row) if row is not None else None
+
+    def names(self) -> list[str]:
+        """Every canonical name, sorted (the parser's name table)."""
+        return list(self._names)
+
+    def restricted_names(self) -> set[str]:
+        """Names any Annex II or III entry names: never a fuzzy-match target."""
+        return set(self._restricted)
+
+    def prohibited_names(self) -> set[str]:
+        """Names an unconditional Annex II entry names."""
+        return {n for n, r in self._rows.items() if r.get("prohibited") == "True"}
+
+    def classes(self, inci: str) -> tuple[str, ...]:
+        """Class ids of a canonical name (() when unknown or unclassed)."""
+        return self._classes.get(canonical_key(inci), ())
+
+    def ci_index(self) -> dict[str, str]:
+        """Colour-index number ('77491') -> the canonical INCI name to use ('IRON OXIDES')."""
+        return dict(self._ci)
+
+    def canonical_for_ci(self, ci: str) -> str | None:
+        """'CI 77491', 'ci77491' or '77491' -> canonical name, or None."""
+        digits = str(ci).upper().replace("C.I.", "").replace("CI", "").strip()
+        return self._ci.get(digits)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(directory: str) -> KnowledgeBase:
+    return KnowledgeBase.load(Path(directory))
+
+
+def default_kb(directory: Path | str | None = None) -> KnowledgeBase:
+    """The KB in ``directory`` (default ``config.KB_DIR``), loaded once per process."""
+    directory = Path(directory) if directory is not None else config.KB_DIR
+    return _cached(str(directory.resolve()))
+
+
+def clear_cache() -> None:
+    """Forget cached KBs (after a rebuild in the same process)."""
+    _cached.cache_clear()
