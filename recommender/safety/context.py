@@ -128,15 +128,11 @@ def default_resolvers() -> tuple[Callable | None, Callable | None]:
         class_for_query = load_class_rules().classes_for_query
     except Exception:  # noqa: BLE001 - optional until the knowledge base is built
         class_for_query = None
-    try:  # the reader's canonicaliser: name -> canonical INCI
-        from recommender.knowledge import reader
+    try:  # the reader's canonicaliser: name -> canonical INCI (recommender.knowledge.reader)
+        from recommender.knowledge.reader import default_reader
 
-        fn = getattr(reader, "canonicalise", None) or getattr(reader, "canonicalize", None)
-        if fn is not None:
-            def canonicalise(name: str, _fn=fn):
-                out = _fn(name)
-                return getattr(out, "inci", out)
-    except Exception:  # noqa: BLE001
+        canonicalise = default_reader().canonicalise
+    except Exception:  # noqa: BLE001 - optional until the knowledge base is built
         canonicalise = None
     return canonicalise, class_for_query
 
