@@ -352,7 +352,7 @@ def test_kit_takes_strictest_component():
     assert (f.component, f.position) == (1, 2)
     assert f.to_dict()["component"] == 1
     assert "'Night Serum:'" in f.reason
-    assert [(c["component"], c["verdict"], c["safe_from_day"]) for c in a.components] == \
+    assert [(c["component"], c["verdict"], c["safe_from_day"]) for c in a.component_verdicts] == \
         [(0, "suitable", 1.0), (1, "avoid", 7.0)]
 
 
@@ -360,7 +360,7 @@ def test_kit_latest_safe_from_day():
     p = plist(components=[(None, ["Parfum"]), (None, ["Glycolic Acid"]), (None, ["Water"])])
     a = assess(p, at(5))
     assert a.verdict == "avoid" and a.safe_from_day == 7
-    assert [c["verdict"] for c in a.components] == ["caution", "avoid", "suitable"]
+    assert [c["verdict"] for c in a.component_verdicts] == ["caution", "avoid", "suitable"]
     assert "of component 2" in ingredient_flags(a)[1].reason
 
 
@@ -510,6 +510,9 @@ def test_to_dict_contract():
     assert d["context"]["day"] == 1.5 and d["context"]["hours"] == 36
     assert d["context"]["depth_mm"] == 1.0 and d["context"]["modality"] == "mn"
     assert d["context"]["factor"] == 1.0
+    assert d["component_verdicts"] == [{"component": 0, "heading": None, "verdict": "avoid",
+                                        "safe_from_day": 7.0}]
+    assert d["timeline"][0] == {"from_day": 0.0, "verdict": "avoid"}
     assert len(d["ingredients"]) == 4 and "unrecognized" in d
     keys = {"scope", "ingredient", "inci", "position", "component", "class", "rule", "severity",
             "until_day", "reason", "source", "evidence", "open"}

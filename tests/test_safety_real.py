@@ -227,7 +227,7 @@ def test_may_contain_pigment(check):
 
 def test_kit_three_components(check):
     a = check("sephora_2023", "P500716", day=8)        # 10 Day Results Kit
-    assert len(a.components) == 3
+    assert len(a.component_verdicts) == 3
     assert {f.component for f in a.flags if f.scope == "ingredient"} == {0, 1, 2}
     assert ("vitamin_c", "TETRAHEXYLDECYL ASCORBATE", 26) in \
         [(f.rule.id, f.inci, f.position) for f in a.flags if f.component == 1]
@@ -235,9 +235,9 @@ def test_kit_three_components(check):
         [(f.rule.id, f.inci, f.position) for f in a.flags if f.component == 2]
     assert a.safe_from_day == 7
     # day 8: the sunscreen component is still caution (chemical filters until 14)
-    assert [c["verdict"] for c in a.components] == ["caution", "suitable", "suitable"]
+    assert [c["verdict"] for c in a.component_verdicts] == ["caution", "suitable", "suitable"]
     assert a.verdict == "caution"
-    assert [c["verdict"] for c in check("sephora_2023", "P500716", day=4).components] == \
+    assert [c["verdict"] for c in check("sephora_2023", "P500716", day=4).component_verdicts] == \
         ["caution", "avoid", "avoid"]
 
 

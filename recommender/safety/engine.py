@@ -15,7 +15,7 @@ Follows DESIGN.md's "Exact semantics" to the letter:
   applies (the person's avoid-list, retinoids in pregnancy).
 - Kits and sets (several components in one field): one result, strictest verdict and latest
   safe_from_day over the components; each ingredient flag carries its ``component`` and
-  ``Assessment.components`` gives each component's own verdict.
+  ``Assessment.component_verdicts`` gives each component's own verdict.
 - May-contain entries count for safety with the same severity as declared ones (unless the
   protocol says ``may_contain: {counts_for_safety: false}``).
 
@@ -183,7 +183,7 @@ class Assessment:
     factor: float
     avoid_end: float                  # latest avoid end (math.inf: never); 0 when none
     caution_end: float                # latest caution end
-    components: list[dict] = field(default_factory=list)
+    component_verdicts: list[dict] = field(default_factory=list)
     parsed: ParsedList | None = None
 
     @property
@@ -218,7 +218,7 @@ class Assessment:
             "never_safe": self.never_safe,
             "flags": [f.to_dict() for f in self.flags],
             "notes": [n.to_dict() for n in self.notes],
-            "components": self.components,
+            "component_verdicts": self.component_verdicts,
             "timeline": self.timeline(),
             "protocol": self.protocol.summary(),
             "disclaimer": self.protocol.disclaimer,
@@ -495,7 +495,7 @@ def assess(
         factor=f,
         avoid_end=avoid_end,
         caution_end=caution_end,
-        components=comp_results,
+        component_verdicts=comp_results,
         parsed=parsed,
     )
 

@@ -98,3 +98,6 @@ def protocol_table(protocol: Protocol, context: Context | None = None, width: in
     out += textwrap.wrap("Not medical advice. " + p.disclaimer
                          if "medical advice" not in p.disclaimer.lower() else p.disclaimer, width)
     return "\n".join(out) + "\n"
+
+
+render_protocol = protocol_table   # the name the CLI imports
