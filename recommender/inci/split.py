@@ -33,6 +33,12 @@ INGREDIENTS_MARKER = re.compile(
     r"(?:\b(?:in)?active|\bother|\bnon-?medicinal)?\s*\bingr[eé]dients?\s*(?:list)?\s*:",
     re.IGNORECASE,
 )
+# where footnotes start: "Phenoxyethanol. *Hadasei-3.", "Linalool. *Plant origin", "Mica * Essential oil"
+FOOTNOTE_START = re.compile(
+    r"\.\s+[*+\u2020]+\s*(?=\S)|\s[*+]+\s*(?=(?:organic|natural|certified|essential|plant|"
+    r"from|ingredients?|wild|fair|derived)\b)",
+    re.IGNORECASE,
+)
 _HEADING_WORDS = re.compile(r"[A-Za-z0-9#]")
 _STOP = frozenset(
     ["the", "and", "to", "with", "for", "your", "you", "of", "is", "are", "it", "its", "this", "that", "from", "in", "on", "our", "be", "may", "helps", "help", "which", "while", "a", "an", "by", "as", "or", "not", "all", "can", "will", "more", "than", "has", "have", "been", "we", "their", "these", "those", "into", "most", "refer", "please", "aware", "change", "vary", "product", "packaging"]
@@ -137,6 +143,10 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             section = "may_contain"
             pos = mc.end()
         rest = line[pos:]
+        foot = FOOTNOTE_START.search(rest)
+        if foot is not None:
+            notes.append(f"footnote set aside: {rest[foot.start():].strip(' .')[:80]!r}")
+            rest = rest[: foot.start()]
         if rest.strip(" ,;.[]"):
             segs.append(Segment(rest, comp, section))
             used = True
@@ -145,7 +155,7 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
 
 _SEP = re.compile(r"[,;\n\r]")
 _NUMERIC_LEFT = re.compile(r"\d[a-z]?$")
-_NUMERIC_RIGHT = re.compile(r"\s?\d")
+_NUMERIC_RIGHT = re.compile(r"\s?\d{1,2}[a-z]?(?:[-\s]|$)")
 _BRACKETS = re.compile(r"[()\[\]{}]")
 _SENTENCE = re.compile(r"(?<=[A-Za-z0-9)\]])\.\s+(?=[A-Z\[(])")
 
@@ -164,7 +174,7 @@ def tokens(text: str) -> list[str]:
     for frag in frags:
         if buf:
             if depth > 0 or (frag[:2].strip()[:1].isdigit() and _NUMERIC_LEFT.search(buf)
-                             and _NUMERIC_RIGHT.match(frag) and "-" in frag[:8]):
+                             and _NUMERIC_RIGHT.match(frag)):
                 buf = buf + "," + frag
                 depth = _depth(buf)
                 continue
