@@ -21,8 +21,9 @@ Which real input or user need each rule answers:
 - Allergens: by name; an entry no inventory name matches falls back to its CAS number only
   when the entry has one CAS and the inventory name is a defined chemical (e.g. the
   regulation's "Acetyl Cedrene" is CosIng's ACETYLCEDRENE, CAS 32388-55-9). Allergen names
-  the inventory lacks ("POGOSTEMON CABLIN OIL") become KB rows of their own, so the
-  parser can recognise what the regulation requires labels to print.
+  the inventory lacks ("POGOSTEMON CABLIN OIL", "ACETYL CEDRENE") become KB rows of their
+  own (with the entry's CAS when it is a single defined chemical), so the parser can
+  recognise what the regulation requires labels to print.
 """
 
 from __future__ import annotations
@@ -356,6 +357,7 @@ class AllergenMatches:
     by_name: dict[str, str] = field(default_factory=dict)     # canonical name -> "III/84"
     via: Counter = field(default_factory=Counter)             # "name" | "cas" | "added"
     added: dict[str, str] = field(default_factory=dict)       # new canonical name -> ref
+    added_cas: dict[str, str] = field(default_factory=dict)   # new name -> the entry's CAS
     refs_covered: set[str] = field(default_factory=set)
 
 
@@ -397,6 +399,8 @@ def match_allergens(
                 upper = " ".join(a.upper().split())
                 if _is_plain_name(upper) and not index.get(name_key(upper)):
                     out.added.setdefault(upper, cite)
+                    if len(allergen.cas) == 1 and is_defined(upper):
+                        out.added_cas.setdefault(upper, allergen.cas[0])
                     out.by_name.setdefault(upper, cite)
                     index[name_key(upper)].append(upper)
                     out.via["added"] += 1

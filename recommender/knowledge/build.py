@@ -230,7 +230,10 @@ def build_kb(
         allergens, {n: r["cas"] for n, r in rows.items()}, chem.is_defined_name
     )
     for name in amatch.added:
-        rows.setdefault(name, {"cas": "", "ec": "", "functions": set(), "source": "eu_allergens"})
+        rows.setdefault(name, {
+            "cas": chem.valid_cas(amatch.added_cas.get(name, "")) or "", "ec": "",
+            "functions": set(), "source": "eu_allergens",
+        })
 
     class_rules = _load_classes(require_classes)
     n_extra = 0

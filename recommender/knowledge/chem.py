@@ -61,7 +61,7 @@ _POLYMER_RE = re.compile(
     r"\bPOLY|POLYMER|\bPEG\b|\bPEG-|\bPPG\b|\bPPG-|[A-Z]{2,}ETH(?:-\d+)?\b|\bNONOXYNOL|"
     r"\bOCTOXYNOL|\bPOLOXAMER|METHICONE\b|SILSESQUIOXANE|SILOXANES\b|\bC\d+-\d+\b|"
     r"\bCOC(?:O|AM|OYL|ETH)|\bSOY|\bPALM(?:ATE|AMIDE)S?\b|HYALURON|\bPVP\b|\bPVM\b|"
-    r"\bVP\b|QUATERNIUM-\d+|\bLAKE\b|PHYTOSTEROLS|\bSEA\b|\bMARIS\b"
+    r"\bVP\b|\bLAKE\b|PHYTOSTEROLS|\bSEA\b|\bMARIS\b"
 )
 
 
