@@ -539,3 +539,22 @@ def test_closed_flags_are_listed_with_until_in_the_past():
     assert [(f.rule.id, f.open) for f in a.flags] == [("first_24h", False), ("retinoid", False)]
     assert a.open_flags() == [] and a.reasons() == []
     assert math.isclose(a.safe_from_day, 7)
+
+
+# --- the "post-procedure friendly" badge --------------------------------------------------------
+
+
+def test_badge():
+    from recommender.safety import post_procedure_friendly
+
+    assert post_procedure_friendly(plist("Water", "Glycerin", "Niacinamide", "Avobenzone"))
+    assert not post_procedure_friendly(plist("Water", "CI 77491"))          # avoid until 2
+    assert not post_procedure_friendly(plist("Water"), name="Glycolic Peel")
+    assert not post_procedure_friendly(ParsedList(text="", status="empty"))
+    # the badge ignores the asker's depth, modality and personal rules
+    a = assess(plist("Water", "Niacinamide"), at(5, depth=2.0, modality="rf", avoid=["niacinamide"]))
+    assert post_procedure_friendly(a.parsed, assessment=a)
+    # but follows the active protocol
+    clinic = load_protocol(CLINIC)
+    assert post_procedure_friendly(plist("Water", "Parfum"), clinic) is False
+    assert post_procedure_friendly(plist("Water", "Avobenzone"), clinic) is True

@@ -20,7 +20,14 @@ from recommender.safety.context import (
     resolve_avoid_list,
     split_avoid_items,
 )
-from recommender.safety.engine import Assessment, Flag, Note, assess, strictest
+from recommender.safety.engine import (
+    Assessment,
+    Flag,
+    Note,
+    assess,
+    post_procedure_friendly,
+    strictest,
+)
 from recommender.safety.protocol import (
     DEFAULT_PROTOCOL_FILE,
     KNOWN_CLASSES,
@@ -36,6 +43,7 @@ from recommender.safety.table import protocol_table
 __all__ = [
     "Assessment", "AvoidList", "Context", "DEFAULT_PROTOCOL_FILE", "Flag", "KNOWN_CLASSES",
     "Note", "Protocol", "ProtocolError", "Rule", "assess", "default_protocol",
-    "default_resolvers", "fold_name", "load_protocol", "parse_protocol", "protocol_table",
+    "default_resolvers", "fold_name", "load_protocol", "parse_protocol", "post_procedure_friendly",
+    "protocol_table",
     "resolve_avoid_list", "split_avoid_items", "strictest",
 ]

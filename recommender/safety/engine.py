@@ -515,3 +515,29 @@ def _ends(flags: list[Flag]) -> tuple[float, float]:
 def strictest(verdicts) -> str:
     """The strictest of several verdicts (avoid > caution > suitable)."""
     return max(verdicts, key=SEVERITY_RANK.__getitem__, default="suitable")
+
+
+BADGE_CONTEXT = Context(t=1.0, depth_mm=1.0, modality="mn")
+
+
+def post_procedure_friendly(
+    parsed: ParsedList,
+    protocol: Protocol | None = None,
+    *,
+    name: str | None = None,
+    category: str | None = None,
+    assessment: Assessment | None = None,
+) -> bool:
+    """DESIGN.md's badge: safe_from_day <= 1 under the active protocol at 1.0 mm (mn).
+
+    Independent of the person (no avoid-list, not pregnant) and of the time asked about.
+    Pass ``assessment`` when one at 1.0 mm mn without personal rules is already at hand.
+    An unreadable ingredient list never earns the badge.
+    """
+    if not parsed.found:
+        return False
+    a = assessment
+    if a is None or a.context.depth_mm != 1.0 or a.context.modality != "mn" or \
+            a.context.avoid or a.context.pregnant:
+        a = assess(parsed, BADGE_CONTEXT, protocol, name=name, category=category)
+    return a.safe_from_day is not None and a.safe_from_day <= 1.0
