@@ -558,3 +558,15 @@ def test_badge():
     clinic = load_protocol(CLINIC)
     assert post_procedure_friendly(plist("Water", "Parfum"), clinic) is False
     assert post_procedure_friendly(plist("Water", "Avobenzone"), clinic) is True
+
+
+def test_protocol_and_assessment_pickle():
+    """Dask workers receive the protocol and send assessments back."""
+    import pickle
+
+    from recommender.safety import default_protocol
+
+    proto = pickle.loads(pickle.dumps(default_protocol()))
+    a = assess(plist("Retinol", "Parfum"), at(2), proto, name="Night Peel")
+    b = pickle.loads(pickle.dumps(a))
+    assert b.to_dict() == a.to_dict() and b.safe_from_day == 14
