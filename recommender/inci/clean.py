@@ -21,6 +21,7 @@ import ast
 import html
 import re
 import unicodedata
+import warnings
 
 MAX_CHARS = 60_000  # the longest real field in the shared catalogs is under 10k characters
 
@@ -48,6 +49,7 @@ _TRANSLATE = str.maketrans(
     }
 )
 # spaced en/em dashes separate ingredients ("Linalool – Geraniol"); unspaced ones are hyphens
+_BULLET_IN_NUMBER = re.compile(r"(?<=\d)[\u2022\u00b7](?=\d)")
 _SPACED_DASH = re.compile(r"\s[\u2013\u2014]\s")
 _DASH = re.compile(r"[\u2013\u2014]")
 
@@ -79,7 +81,9 @@ def unlist(text: str) -> list[str] | None:
     if s[1] == "'" and s[-2] == "'" and '"' not in s and "\\" not in s:
         return s[2:-2].split("', '")  # the common case, without ast's cost
     try:
-        value = ast.literal_eval(s)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "\A" in label text is not an escape we want
+            value = ast.literal_eval(s)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return _unlist_loose(s)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -106,5 +110,7 @@ def normalise(text: str) -> str:
         text = unicodedata.normalize("NFKC", text.translate(_FOOTNOTES)).translate(_INVISIBLE)
         text = _SPACED_DASH.sub(", ", text)
         text = _DASH.sub("-", text)
+    if "\u2022" in text or "\u00b7" in text:
+        text = _BULLET_IN_NUMBER.sub("-", text)  # "Sodium C14\u202216 Olefin Sulfonate"
     text = text.translate(_TRANSLATE)
     return text

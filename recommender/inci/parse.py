@@ -255,15 +255,28 @@ _CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
 def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
     out: list[_Token] = []
     for t in toks:
-        if (t.match.kind is None or not t.whole) and " " in t.name and len(t.name) <= 120:
-            pair = _two_names(t.name, canon)
-            if pair:
-                (a, ma), (b, mb) = pair
-                out.append(_Token(a, a, t.percent, ma, (), True, t.section, t.component))
-                out.append(_Token(b, b, None, mb, (), True, t.section, t.component))
+        if (t.match.kind is None or not t.whole) and " " in t.name and len(t.name) <= 160:
+            names = _run_together(t.name, canon, depth=4)
+            if names:
+                for i, (nm, m) in enumerate(names):
+                    out.append(_Token(nm, nm, t.percent if i == 0 else None, m, (), True,
+                                      t.section, t.component))
                 continue
         out.append(t)
     return out
+
+
+def _run_together(name: str, canon: Canonicalizer, depth: int):
+    """Names printed without separators: "Parfum (Fragrance) D-Limonene" -> two names."""
+    pair = _two_names(name, canon)
+    if pair is None:
+        return None
+    (left, ml), (right, mr) = pair
+    if depth > 1 and " " in right and not _resolve(right, canon)[1]:
+        more = _run_together(right, canon, depth - 1)
+        if more:
+            return [(left, ml), *more]
+    return [(left, ml), (right, mr)]
 
 
 def _two_names(name: str, canon: Canonicalizer):

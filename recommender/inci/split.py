@@ -111,7 +111,8 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             continue
         m = _INLINE_HEADING.match(line)
         if m and line.count(",") >= 2 and not MAY_CONTAIN.match(m.group(1) + ":") \
-                and not INGREDIENTS_MARKER.search(m.group(0)) and not is_prose(m.group(1)) \
+                and not (("ngr" in line or "NGR" in line) and INGREDIENTS_MARKER.search(line)) \
+                and not is_prose(m.group(1)) \
                 and not (is_known and is_known(m.group(1))) and "(" not in line[: m.end()]:
             head = m.group(1).strip(" -*")
             if used or components[comp] is not None:
@@ -122,7 +123,7 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             used = False
             section = "declared"
             line = line[m.end():]
-        if line.count(",") < 3 and is_prose(line):
+        if is_prose(line):
             notes.append(f"prose set aside: {line[:80]!r}")
             continue
         # "... Ingredients:" markers: text before the first one is a title or store text

@@ -1,0 +1,201 @@
+"""The parser on real label text from the shared catalogs, one test per real-world format.
+
+Each example is loaded from the data directory by catalog and product id (never pasted).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender.knowledge.reader import read_list
+
+
+def names(parsed, section="declared"):
+    return [m.inci for m in parsed.ingredients if m.section == section]
+
+
+def by_inci(parsed, inci):
+    hits = [m for m in parsed.ingredients if m.inci == inci]
+    assert hits, f"{inci} not found in {[m.inci for m in parsed.ingredients]}"
+    return hits[0]
+
+
+def test_stringified_list_split_mid_ingredient(product):
+    # Sephora cut "Pentylene" | "Glycol" into two pieces of its list literal
+    p = read_list(product("sephora_2023", "P467602"))
+    assert p.found
+    assert "PENTYLENE GLYCOL" in names(p)
+    assert not any(m.name.lower() in ("pentylene", "glycol") for m in p.ingredients)
+    assert p.ingredients[0].inci == "AQUA" and p.ingredients[0].position == 1
+
+
+def test_component_headings_make_one_result_with_components(product):
+    p = read_list(product("sephora_2023", "P473671"))  # three eaux de parfum in one set
+    assert p.components[:3] == ["Capri Eau de Parfum", "Invisible Post Eau de Parfum",
+                                "Kashbah Eau de Parfum"]
+    comps = {m.component for m in p.ingredients}
+    assert comps == set(range(len(p.components)))
+    # positions restart per component: each component starts with Alcohol Denat. at 1
+    firsts = [m for m in p.ingredients if m.position == 1]
+    assert len(firsts) == len(p.components)
+    assert all(m.inci.startswith("ALCOHOL DENAT") for m in firsts)
+    # the heading text is never read as an ingredient
+    assert not any("Eau de Parfum" in m.raw for m in p.ingredients)
+
+
+def test_genius_kit_heading(product):
+    p = read_list(product("sephora_2023", "P500716"))
+    assert p.components[0] == "GENIUS Liquid Collagen"
+    assert "1,2-HEXANEDIOL" in names(p)
+
+
+def test_missing_separator_after_bracket_is_split(product):
+    # "Parfum (Fragrance) D-Limonene": the allergen must not vanish into the fragrance
+    p = read_list(product("sephora_2023", "P473671"))
+    first = [m.inci for m in p.ingredients if m.component == 0]
+    assert first[:3] == ["ALCOHOL DENAT. SD ALCOHOL 39-C", "PARFUM", "LIMONENE"]
+
+
+def test_store_prefix_before_ingredients_marker(product):
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:57"))
+    assert p.ingredients[0].inci == "AQUA"
+    assert any("Division" in note for note in p.problems)
+
+
+def test_drug_facts_panel_actives_then_inactives(product):
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:201"))
+    first = p.ingredients[:4]
+    assert [m.inci for m in first[:3]] == [
+        "BUTYL METHOXYDIBENZOYLMETHANE", "ETHYLHEXYL SALICYLATE", "OCTOCRYLENE"]
+    assert first[0].percent == pytest.approx(3.0)
+    assert first[1].percent == pytest.approx(5.0)
+    assert first[2].percent == pytest.approx(2.7)
+    assert first[3].inci == "AQUA"  # "2.70%Ingredients: Water" is cut at the marker
+    assert [m.position for m in first] == [1, 2, 3, 4]
+
+
+def test_may_contain_block(product):
+    p = read_list(product("sephora_2023", "P503741"))
+    may = [m for m in p.ingredients if m.section == "may_contain"]
+    assert may and may[0].inci == "TITANIUM DIOXIDE"
+    declared = p.declared()
+    assert may[0].position == len(declared) + 1  # may-contain continues the numbering
+    assert all(m.section == "declared" for m in p.ingredients[: len(declared)])
+
+
+def test_plus_minus_block_with_semicolons(product):
+    p = read_list(product("sephora_2023", "P398965"))
+    may = [m for m in p.ingredients if m.section == "may_contain"]
+    assert "TITANIUM DIOXIDE" in [m.inci for m in may]
+    assert "PHENOXYETHANOL" in names(p)
+    assert len(p.declared()) >= 14  # semicolons separate
+
+
+def test_parenthesised_plus_minus(product):
+    p = read_list(product("sephora_2023", "P503732"))
+    may = [m.inci for m in p.ingredients if m.section == "may_contain"]
+    assert may[:3] == ["CI 77491", "CI 77499", "CI 77492"]
+
+
+def test_bracket_alias_water_aqua_eau(product):
+    p = read_list(product("sephora_2023", "P439055"))
+    water = by_inci(p, "AQUA")
+    assert water.raw == "Water (Aqua, Eau)"
+    assert set(water.alternatives) >= {"Aqua", "Eau"}
+    assert water.recognized
+
+
+def test_slash_aliases(product):
+    p = read_list(product("sephora_2023", "P269707"))
+    assert p.ingredients[0].raw == "Aqua/Water/Eau" and p.ingredients[0].inci == "AQUA"
+
+
+def test_backslash_aliases(product):
+    p = read_list(product("sephora_2023", "P398823"))
+    assert "AQUA" in names(p)
+    assert not any("ILN" in m.raw for m in p.ingredients)  # retailer code stripped
+
+
+def test_slash_names_that_are_one_ingredient(product):
+    p = read_list(product("sephora_2023", "P442859"))
+    assert "STYRENE/ACRYLATES COPOLYMER" in names(p)
+    assert "STYRENE" not in names(p)
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:3"))
+    assert "CAPRYLIC/CAPRIC TRIGLYCERIDE" in names(p)
+
+
+def test_numeric_comma_kept(product):
+    p = read_list(product("sephora_2023", "P421277"))
+    assert "1,2-HEXANEDIOL" in names(p)
+    assert not any(m.name in ("1", "2-Hexanediol") for m in p.ingredients)
+
+
+def test_percentages_before_and_after(product):
+    p = read_list(product("sephora_2023", "P311143"))
+    octi = p.ingredients[0]
+    assert octi.inci == "ETHYLHEXYL METHOXYCINNAMATE" and octi.percent == pytest.approx(7.5)
+    assert by_inci(p, "ZINC OXIDE").percent == pytest.approx(17.1)
+    p = read_list(product("sephora_2023", "P442542"))
+    gly = by_inci(p, "GLYCOLIC ACID")
+    assert gly.percent == pytest.approx(10.0) and gly.position == 1
+    assert by_inci(p, "RETINOL").percent == pytest.approx(0.5)
+
+
+def test_asterisk_footnotes(product):
+    p = read_list(product("sephora_2023", "P476416"))
+    assert "TOCOPHEROL" in names(p) and "SQUALANE" in names(p)
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:24"))
+    assert all(not m.raw.startswith("*") or m.inci for m in p.ingredients)
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:1109"))  # ". *Pitera."
+    assert not any("Pitera" in m.raw for m in p.ingredients)
+    assert any("Pitera" in note for note in p.problems)
+
+
+def test_bullet_between_digits_is_a_hyphen(product):
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:1316"))
+    assert "SODIUM C14-16 OLEFIN SULFONATE" in names(p)
+
+
+def test_typographic_dashes(product):
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:1330"))
+    assert "CETEARETH-20" in names(p)
+    p = read_list(product("sephora_2023", "P39950"))  # "Linalool – Geraniol": a spaced dash separates
+    assert "LINALOOL" in names(p) and "GERANIOL" in names(p)
+
+
+def test_ocr_ci_numbers(product):
+    p = read_list(product("sephora_2023", "P433525"))  # "Titanium Dioxide (Cl 77891)"
+    assert "TITANIUM DIOXIDE" in names(p) or "TITANIUM DIOXIDE" in names(p, "may_contain")
+    p = read_list(product("sephora_2023", "P392516"))  # "Cl 19140 (...) Cl 42090 (...)" run together
+    found = [m.inci for m in p.ingredients]
+    assert "CI 19140" in found and "CI 42090" in found and "CI 77007" in found
+
+
+@pytest.mark.parametrize("pid", ["cosmetics_2017:39", "cosmetics_2017:32", "cosmetics_2017:55"])
+def test_placeholders_are_refused(product, pid):
+    p = read_list(product("cosmetics_2017", pid))
+    assert not p.found and p.status == "placeholder"
+    assert p.problems and "no ingredient list" in p.problems[0]
+
+
+def test_marketing_prose_is_not_read(product):
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:1103"))
+    assert not p.found and p.status == "prose"
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:345"))  # benefit blurbs, then a kit
+    assert p.found
+    assert not any(m.name.lower().startswith(("tones", "hydrates", "protects")) for m in p.ingredients)
+    assert any("prose" in note for note in p.problems)
+
+
+def test_every_catalog_row_parses_without_crashing(catalogs):
+    for name in ("sephora_2023", "cosmetics_2017", "lookfantastic_2020"):
+        df = catalogs(name)
+        for text in df["ingredients"]:
+            p = read_list(text)
+            assert p.status in ("ok", "empty", "placeholder", "prose")
+            for i, m in enumerate(p.ingredients):
+                assert m.position >= 1 and m.raw
+                assert m.recognized == (m.match in ("exact", "alias"))
+                if i and p.ingredients[i - 1].component == m.component \
+                        and p.ingredients[i - 1].section == m.section:
+                    assert m.position == p.ingredients[i - 1].position + 1
