@@ -19,7 +19,7 @@ from recommender.safety import Assessment, Context, Protocol, assess, default_pr
 @dataclass
 class CheckResult:
     parsed: ParsedList
-    assessment: Assessment | None  # None when no ingredient list was found
+    assessment: Assessment  # also for an unreadable list: the protocol's unreadable-list caution
 
     @property
     def found(self) -> bool:
@@ -34,11 +34,10 @@ class CheckResult:
             "components": p.components,
             "set_aside": p.problems,
         }
-        if self.assessment is not None:
-            out.update(self.assessment.to_dict())
-        else:
-            out.update({"verdict": None, "safe_from_day": None, "flags": [],
-                        "error": "no ingredient list found", "disclaimer": DISCLAIMER})
+        out.update(self.assessment.to_dict())
+        if not p.found:
+            out["error"] = "no ingredient list found"
+        out.setdefault("disclaimer", DISCLAIMER)
         return out
 
 
@@ -57,8 +56,6 @@ def check(text: object, context: Context | None = None, protocol: Protocol | Non
           category: str | None = None) -> CheckResult:
     reader = reader or default_reader()
     parsed = reader.read(text)
-    if not parsed.found:
-        return CheckResult(parsed, None)
     result = assess(parsed, context or Context(), protocol or default_protocol(),
                     name=name, category=category)
     return CheckResult(parsed, result)

@@ -21,6 +21,12 @@ EXIT_FAILURE = 1
 EXIT_NO_LIST = 2
 
 
+class NoListError(click.ClickException):
+    """Input that holds no ingredient list: exit code 2, like a bad argument."""
+
+    exit_code = EXIT_NO_LIST
+
+
 class SkinrecGroup(click.Group):
     """Turns any unexpected exception into one clear line and exit code 1."""
 
@@ -48,10 +54,14 @@ def main() -> None:
 
 def read_text_file(path: str) -> tuple[str, list[str]]:
     """Read a file or stdin ('-') as text: UTF-8, else cp1252 with a warning; refuse binary."""
-    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror or exc}",
+                                 param_hint="--file") from None
     warnings: list[str] = []
     if b"\x00" in data[:65536]:
-        raise click.ClickException(
+        raise NoListError(
             f"{'standard input' if path == '-' else path} is binary data, not text: "
             "no ingredient list found"
         )
@@ -113,8 +123,12 @@ def _make_context(hours, day, depth, modality, avoid, pregnant):
 @click.option("--file", "-f", "file_", default=None,
               help="Read one ingredient list per line from a file ('-' for standard input).")
 @_context_options
+@click.option("--name", "product_name", default=None,
+              help="Product name (a name saying 'peel' triggers the peel rule).")
+@click.option("--category", default=None, help="Product category (e.g. 'Peels').")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per list (JSON Lines).")
-def check(texts, file_, hours, day, depth, modality, avoid, pregnant, protocol_file, as_json):
+def check(texts, file_, hours, day, depth, modality, avoid, pregnant, protocol_file,
+          product_name, category, as_json):
     """Check ingredient lists: what each ingredient is, and whether the product is safe now.
 
     One list per TEXT argument, or one per line of --file.
@@ -143,7 +157,7 @@ def check(texts, file_, hours, day, depth, modality, avoid, pregnant, protocol_f
     ctx = _make_context(hours, day, depth, modality, avoid, pregnant)
     missing = 0
     for label, text in inputs:
-        result = run_check(text, ctx, protocol)
+        result = run_check(text, ctx, protocol, name=product_name, category=category)
         if not result.found:
             missing += 1
             reason = "; ".join(result.parsed.problems) or "no ingredient list found"
@@ -165,7 +179,7 @@ def render_check(label: str, result, *, show_label: bool) -> str:
     if show_label:
         lines.append(f"== {label}")
     if not result.found:
-        lines.append("no ingredient list found: " + ("; ".join(p.problems) or p.status))
+        lines.append("; ".join(p.problems) or f"no ingredient list found ({p.status})")
         return "\n".join(lines)
     a = result.assessment
     safe = "never (personal rule)" if a.safe_from_day is None else f"day {a.safe_from_day:g}"
@@ -261,7 +275,8 @@ def demo():
     path = config.AUTHORED_DATA_DIR / "examples" / "labels.txt"
     ctx = click.get_current_context()
     ctx.invoke(check, texts=(), file_=str(path), hours=None, day=None, depth=None, modality=None,
-               avoid=None, pregnant=False, protocol_file=None, as_json=False)
+               avoid=None, pregnant=False, protocol_file=None, product_name=None, category=None,
+               as_json=False)
 
 
 if __name__ == "__main__":
