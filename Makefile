@@ -27,11 +27,11 @@ run: $(STAMP_RUN)
 	$(BIN)/skinrec demo
 
 test: $(STAMP_DEV)
-	$(BIN)/ruff check recommender web tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check recommender web tests benchmarks
+	$(BIN)/ruff check .
 
 # Rebuild the committed ingredient knowledge base from the data directory.
 kb: $(STAMP_DEV)
