@@ -63,7 +63,7 @@ class Canonicalizer:
             self._alias_loose.setdefault(fold.loose_key(alias), target)
         self.restricted = frozenset(restricted)
         self.fuzzy_min_score = fuzzy_min_score
-        self._choices: list[str] | None = None
+        self._choices: dict[str, list[str]] | None = None
         self._cache: dict[str, Match] = {}
         self._lookups: dict[str, Match] = {}
         self.token_cache: dict = {}  # the parser's per-token results, keyed by printed token
@@ -113,9 +113,15 @@ class Canonicalizer:
         from rapidfuzz import fuzz, process
 
         if self._choices is None:
-            self._choices = list(self._exact) + list(self._alias)
+            # candidates bucketed by first character: a typo rarely hits the first letter, and
+            # searching ~1/26 of the names keeps a cold batch run fast
+            buckets: dict[str, list[str]] = {}
+            for choice in list(self._exact) + list(self._alias):
+                buckets.setdefault(choice[:1], []).append(choice)
+            self._choices = buckets
         found = process.extract(
-            k, self._choices, scorer=fuzz.ratio, score_cutoff=self.fuzzy_min_score, limit=3
+            k, self._choices.get(k[:1], ()), scorer=fuzz.ratio,
+            score_cutoff=self.fuzzy_min_score, limit=3,
         )
         result = NO_MATCH
         for choice, score, _ in found:

@@ -87,8 +87,9 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
 
     notes: list[str] = []
     segs, components = split.segments(joined.splitlines(), notes, _known(canon))
-    toks: list[_Token] = []
+    hits: list[tuple] = []
     cache = canon.token_cache
+    clean_run = True  # every token matched as a whole name: no repair pass needed
     for seg in segs:
         section, component = seg.section, seg.component
         for raw in split.tokens(seg.text):
@@ -101,19 +102,28 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
             if hit.__class__ is str:
                 notes.append(hit)
             else:
-                toks.append(_Token(*hit, section, component))
-    if not all(t.whole for t in toks):
+                hits.append((hit, section, component))
+                if not hit[5]:
+                    clean_run = False
+    result.problems = notes
+    result.components = components
+    if not hits:
+        reason = "prose" if notes else "empty"
+        return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
+    if clean_run and len(components) == 1 and all(h[1] == "declared" for h in hits):
+        result.ingredients = [
+            Mention(h[0], h[1], i, "declared", 0, h[2], h[4], h[3].inci, h[3].kind, h[3].score)
+            for i, (h, _, _) in enumerate(hits, 1)
+        ]
+        return result
+    toks = [_Token(*h, section, component) for h, section, component in hits]
+    if not clean_run:
         toks = _merge_cut_names(toks, canon)
         toks = _split_run_together(toks, canon)
         if fuzzy:
             for t in toks:
                 if t.match.kind is None and t.name:
                     t.match = canon.fuzzy(_base(t.name))
-    result.problems = notes
-    result.components = components
-    if not toks:
-        reason = "prose" if notes else "empty"
-        return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
     result.ingredients = _number(toks)
     if _mostly_prose(result):
         return _refuse(result, "prose", "no ingredient list found: the text reads as prose, not a list")
@@ -221,7 +231,7 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
         if found and (len(found) >= 2 or not _SHARED_SUFFIX.search(parts[-1])
                       or " " in found[0][0]):
             alts = tuple(p for p in parts if p != found[0][0]) + tuple(inner)
-            return found[0][1], False, alts
+            return found[0][1], len(found) >= 2, alts  # "Aqua/Water/Eau": a list of aliases
     for alt in inner:
         m = canon.lookup(alt)
         if m.kind is not None:
@@ -236,7 +246,8 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
         t = toks[i]
         if i + 1 < len(toks):
             u = toks[i + 1]
-            if (not t.whole or not u.whole) and t.section == u.section and t.component == u.component:
+            if (t.match.kind is None or u.match.kind is None) and t.section == u.section \
+                    and t.component == u.component:
                 joined = f"{t.name} {u.name}"
                 m = canon.lookup(joined)
                 if m.kind is not None:

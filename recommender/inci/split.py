@@ -60,8 +60,17 @@ _STOP_HINT = re.compile(
 )
 
 
+_CHEAP_STOPS_START = ("the ", "and ", "to ", "with ", "for ", "your ", "you ", "is ", "are ",
+                      "it ", "this ", "that ", "our ", "be ", "help", "please ", "may ")
+_CHEAP_STOPS = (" the ", " and ", " to ", " with ", " for ", " your ", " you ", " is ", " are ",
+                " it ", " this ", " that ", " our ", " be ", " help", " please ", " may ")
+
+
 def is_prose(text: str) -> bool:
     """Sentences, not names: many words and a high share of function words."""
+    low = text.lower()
+    if sum(low.count(w) for w in _CHEAP_STOPS) + low.startswith(_CHEAP_STOPS_START) < 2:
+        return False
     first = _STOP_HINT.search(text)
     if first is None or _STOP_HINT.search(text, first.end()) is None:
         return False
@@ -144,7 +153,7 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             section = "may_contain"
             pos = mc.end()
         rest = line[pos:]
-        foot = FOOTNOTE_START.search(rest)
+        foot = FOOTNOTE_START.search(rest) if ("*" in rest or "+" in rest or "\u2020" in rest) else None
         if foot is not None:
             notes.append(f"footnote set aside: {rest[foot.start():].strip(' .')[:80]!r}")
             rest = rest[: foot.start()]
