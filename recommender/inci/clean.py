@@ -31,6 +31,8 @@ _PLACEHOLDER = re.compile(
     r"visit the .{0,80}? boutique\.?|coming soon|tbd|-+|\.+|\?+)\s*$",
     re.IGNORECASE,
 )
+_BREAK_TAG = re.compile(r"<\s*(?:br|/?p|/li|li|/div|div)\s*/?\s*>", re.IGNORECASE)
+_SPACED_AMP = re.compile(r"(?<!\bD)(?<!\bFD)\s&\s(?!C\b)")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?\s*>|<ILN\d+>", re.IGNORECASE)
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 # footnote marks that NFKC would turn into digits glued to a name ("Glycerin¹" -> "Glycerin1")
@@ -105,7 +107,10 @@ def normalise(text: str) -> str:
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
+        text = _BREAK_TAG.sub("\n", text)
         text = _TAG.sub(" ", text)
+    if " & " in text:
+        text = _SPACED_AMP.sub(", ", text)  # "Glycerin & Aloe"; never "D & C Red 7"
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text.translate(_FOOTNOTES)).translate(_INVISIBLE)
         text = _SPACED_DASH.sub(", ", text)

@@ -39,6 +39,17 @@ _FOOTNOTE = re.compile(
     r"harvested|grown|sourced)\b)",
     re.IGNORECASE,
 )
+# marketing qualifiers before an INCI name ("Organic Aloe Barbadensis Leaf Juice", "Purified Water")
+# and CAS numbers printed after it ("Linalool 78-70-6", "(CAS 8016-70-4)")
+_QUALIFIER_WORDS = re.compile(
+    r"^(?:(?:and|&|with|certified|organic|org\.|natural|naturally|pure|purified|distilled|"
+    r"deionized|deionised|demineralized|wild(?:-?crafted|-?harvested)?|cold[- ]?pressed|"
+    r"unrefined|refined|extra virgin|virgin|fair[- ]?trade|bio|eco|vegan|non-?gmo|"
+    r"sustainably sourced|premium)\s+)+",
+    re.IGNORECASE,
+)
+_CAS = re.compile(r"\(?\s*(?:cas(?:\s*(?:no\.?|number|#))?\s*:?\s*)?\b\d{2,7}-\d{2}-\d\b\s*\)?",
+                  re.IGNORECASE)
 _SHARED_SUFFIX = re.compile(
     r"(?:CO|CROSS)?POLYMERS?$|TRIGLYCERIDES?$|GLYCERIDES?$|ESTERS?$|SILICATE$|"
     r"ACRYLATES?$|FERMENT(?: FILTRATE| LYSATE)?$",
@@ -236,6 +247,12 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
         m = canon.lookup(alt)
         if m.kind is not None:
             return m, False, tuple(a for a in inner if a != alt)
+    bare = _QUALIFIER_WORDS.sub("", _CAS.sub(" ", name)).strip(" ,;:-")
+    bare = " ".join(bare.split())
+    if bare and bare != name and any(c.isalpha() for c in bare):
+        m, whole, alts = _resolve(bare, canon)
+        if m.kind is not None:
+            return m, whole, alts
     return NO_MATCH, False, tuple(parts[1:] if parts else inner)
 
 

@@ -1,0 +1,111 @@
+"""Label formats the shared catalogs do not happen to contain (realistic examples written
+here), and the canonicaliser's refusals. Real-catalog cases are in test_parse_real.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommender.inci.canonical import Canonicalizer
+from recommender.knowledge.reader import default_reader, read_list
+
+
+def incis(text):
+    return [m.inci for m in read_list(text).ingredients]
+
+
+def test_product_variation_headings():
+    p = read_list("Product variation 1:\nWater, Glycerin, Retinol\nProduct variation 2:\nWater, Niacinamide")
+    assert p.components == ["Product variation 1", "Product variation 2"]
+    assert [(m.component, m.position, m.inci) for m in p.ingredients] == [
+        (0, 1, "AQUA"), (0, 2, "GLYCERIN"), (0, 3, "RETINOL"), (1, 1, "AQUA"), (1, 2, "NIACINAMIDE")]
+
+
+def test_plus_minus_percentage_and_leading_percentage():
+    p = read_list("Glycerin +/- 0.5%, 10% Niacinamide, Zinc PCA (1%)")
+    assert [(m.inci, m.percent) for m in p.ingredients] == [
+        ("GLYCERIN", 0.5), ("NIACINAMIDE", 10.0), ("ZINC PCA", 1.0)]
+
+
+def test_html_entities_and_tags():
+    p = read_list("Water<br>Glycerin &amp; Aloe Barbadensis Leaf Juice, <b>Retinol</b>, Tocopherol&#46;")
+    assert [m.inci for m in p.ingredients] == [
+        "AQUA", "GLYCERIN", "ALOE BARBADENSIS LEAF JUICE", "RETINOL", "TOCOPHEROL"]
+    assert not any("<" in m.raw or "&" in m.raw for m in p.ingredients)
+    assert incis("D & C Red No. 7, FD&C Yellow No. 5") == ["CI 15850", "CI 19140"]
+
+
+def test_unicode_spaces_dashes_and_fullwidth():
+    text = "Water,\u00a0Glycerin,\u200b Ceteareth\u201320, Peg\u2011100 Stearate\uff0c Retinol"
+    assert incis(text) == ["AQUA", "GLYCERIN", "CETEARETH-20", "PEG-100 STEARATE", "RETINOL"]
+
+
+def test_bullets_and_semicolons_separate():
+    assert incis("Water \u2022 Glycerin \u2022 Niacinamide; Panthenol") == [
+        "AQUA", "GLYCERIN", "NIACINAMIDE", "PANTHENOL"]
+
+
+def test_footnote_superscripts_and_stars():
+    p = read_list("Glycerin\u00b9, Aloe Barbadensis Leaf Juice*, Squalane**. *Certified organic. **Plant origin")
+    assert [m.inci for m in p.ingredients] == ["GLYCERIN", "ALOE BARBADENSIS LEAF JUICE", "SQUALANE"]
+    assert p.problems
+
+
+@pytest.mark.parametrize("ci", ["CI 77491", "Ci 77491", "Cl 77491", "C.I. 77491", "CI77491", "ci 77491."])
+def test_ci_numbers_in_every_form(ci):
+    assert incis(f"Mica, {ci}") == ["MICA", "CI 77491"]
+
+
+def test_trailing_period_and_inci_marker():
+    assert incis("INGREDIENTS: Water, Glycerin, Phenoxyethanol.") == ["AQUA", "GLYCERIN", "PHENOXYETHANOL"]
+
+
+def test_us_drug_and_colour_names_and_common_names():
+    p = read_list("Avobenzone 3%, Octinoxate 7.5%, Red 40, FD&C Yellow No. 5, Shea Butter, Vitamin E")
+    assert [m.inci for m in p.ingredients] == [
+        "BUTYL METHOXYDIBENZOYLMETHANE", "ETHYLHEXYL METHOXYCINNAMATE", "CI 16035", "CI 19140",
+        "BUTYROSPERMUM PARKII BUTTER", "TOCOPHEROL"]
+    assert all(m.match == "alias" and m.recognized for m in p.ingredients)
+
+
+def test_unmatched_names_are_listed_not_dropped():
+    p = read_list("Water, Zorbulite Complex, Glycerin")
+    assert [m.raw for m in p.ingredients] == ["Water", "Zorbulite Complex", "Glycerin"]
+    assert p.unrecognized == ["Zorbulite Complex"]
+    assert p.ingredients[1].position == 2
+
+
+# -- canonicaliser refusals ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def canon():
+    return default_reader().canon
+
+
+def test_fuzzy_reports_its_score_and_is_not_recognised():
+    m = read_list("Water, Glycerine, Sodium Hyaluronnate").ingredients[2]
+    assert m.inci == "SODIUM HYALURONATE" and m.match == "fuzzy" and not m.recognized
+    assert 92 <= m.match_score < 100
+
+
+@pytest.mark.parametrize("typo,wrong", [
+    ("Ceramide NQ", "CERAMIDE NP"),            # letter codes must agree
+    ("Palmitoyl Tetrapeptide-9", "PALMITOYL TETRAPEPTIDE-7"),  # numbers must agree
+    ("PEG-81 Stearate", "PEG-8 STEARATE"),
+])
+def test_fuzzy_never_crosses_numbered_or_coded_variants(canon, typo, wrong):
+    assert canon.fuzzy(typo).inci != wrong
+
+
+def test_fuzzy_never_lands_on_a_restricted_name():
+    names = ["HYDROQUINONE", "GLYCERIN"]
+    c = Canonicalizer(names, {}, restricted={"HYDROQUINONE"})
+    assert c.fuzzy("Hydroquinnone").inci is None
+    assert c.fuzzy("Glycerine").inci == "GLYCERIN"
+
+
+def test_loose_key_ambiguity_is_refused():
+    c = Canonicalizer(["PEG-10 DIMETHICONE", "PEG 10 DIMETHICONE X"], {})
+    assert c.lookup("peg 10 dimethicone").inci == "PEG-10 DIMETHICONE"
+    c = Canonicalizer(["A-B", "AB"], {})
+    assert c.lookup("A B").inci is None  # two names share the letters-only key: no guess
