@@ -281,3 +281,9 @@ def demo():
 
 if __name__ == "__main__":
     main()
+
+
+from recommender.batch.commands import recommend, score  # noqa: E402
+
+main.add_command(score)
+main.add_command(recommend)

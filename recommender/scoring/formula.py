@@ -1,0 +1,154 @@
+"""post_needling_score: one documented formula, its weights in one place (``Weights``).
+
+Which real question each term answers ("what can I put on my needled skin now, and what
+suits me?"):
+
+- ``concern_fit``: does it address what the person asked for ("dark spots, dry skin")?
+  The mean of the concern model's P(concern) over the requested concerns.
+- ``skin_fit``: does it suit their skin type? The mean of the skin-type model's P(suitable)
+  over the requested skin types.
+- ``gentleness``: the skin-type model's P(suitable for sensitive skin): needled skin is
+  sensitive skin, whatever the person's type.
+- ``benefit``: beneficial actives that needled skin takes up well (hyaluronic acid,
+  peptides, growth factors, ceramides, panthenol, centella, niacinamide, humectants),
+  weighted by where they sit in the list (INCI order is concentration order above 1 %):
+  ``1 - prod(1 - value[class] * w(best position of the class))`` over the classes present,
+  ``w(p) = 1/sqrt(p)``; the may-contain section never counts (DESIGN.md). When the absorption
+  model is available each class's term is scaled by its channel uptake relative to the
+  best-absorbed beneficial class of the product (``absorption_scaling``).
+- ``low_risk`` = 1 - absorbed risk, where
+  ``risk = 1 - prod(1 - severity * w(position) * openness)`` over the ingredient flags of
+  the safety engine (product-level flags such as the first 24 hours are timing, handled by
+  the gate), ``severity`` 1.0 for a rule with an avoid stage and 0.5 for caution only,
+  ``openness`` 1 while the flag's window is open at t and ``closed_flag_weight`` once it
+  has closed (a fragrance is still an irritant on day 10, only less of one). A product
+  with nothing flagged has low_risk 1.
+
+    raw   = sum(w_k * term_k) / sum(w_k)      over the terms that are available (each in [0, 1])
+    score = 100 * gate(verdict at t) * raw    rounded to 0.1
+
+``gate``: avoid -> 0 (a product with an open avoid window scores 0 now), caution ->
+``caution_factor``, suitable -> 1. A term is unavailable (dropped, the other weights
+renormalised) when the person did not ask for it (no concerns / no skin type given) or when
+its model has not been trained (the ``*_model_version`` columns say "unavailable"): the
+score never stands on made-up numbers. ``score_when_safe`` is the same formula at the day
+the product becomes usable (max(t, safe_from_day)), used to rank "later" products; it is
+NaN for a product that is never safe for this person and for an unreadable list.
+
+Reasons for and against are short sentences built from the same terms, so an explanation
+never disagrees with the number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+BENEFIT_LABELS = {
+    "hyaluronic_acid": "hyaluronic acid",
+    "peptide": "a peptide",
+    "growth_factor": "a growth factor",
+    "ceramide": "a ceramide",
+    "panthenol": "panthenol",
+    "centella": "centella",
+    "niacinamide": "niacinamide",
+    "humectant": "a humectant",
+}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Every number of the score formula (the one config place; see the module docstring)."""
+
+    concern_fit: float = 0.30
+    skin_fit: float = 0.15
+    gentleness: float = 0.15
+    benefit: float = 0.20
+    low_risk: float = 0.20
+    caution_factor: float = 0.75
+    closed_flag_weight: float = 0.25
+    severity_avoid: float = 1.0
+    severity_caution: float = 0.5
+    # value of each beneficial class on needled skin (humectants are in nearly every product)
+    benefit_values: dict = field(default_factory=lambda: {
+        "hyaluronic_acid": 1.0,
+        "growth_factor": 1.0,
+        "peptide": 0.9,
+        "ceramide": 0.8,
+        "panthenol": 0.8,
+        "centella": 0.8,
+        "niacinamide": 0.5,
+        "humectant": 0.35,
+    })
+    # thresholds for the reasons
+    good_probability: float = 0.5
+    poor_probability: float = 0.2
+    gentle_threshold: float = 0.7
+    max_reasons: int = 5
+
+    def to_dict(self) -> dict:
+        return {k: (dict(v) if isinstance(v, dict) else v) for k, v in self.__dict__.items()}
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def position_weight(position: int | None) -> float:
+    """w(p) = 1/sqrt(p) for a 1-based position (1.0 when unknown)."""
+    if not position or position < 1:
+        return 1.0
+    return 1.0 / math.sqrt(position)
+
+
+def benefit_term(best: dict[str, int], weights: Weights = DEFAULT_WEIGHTS,
+                 uptake: dict[str, float] | None = None) -> float:
+    """``best``: beneficial class -> its best (lowest) declared position. In [0, 1]."""
+    keep = 1.0
+    values = weights.benefit_values
+    for cls, pos in best.items():
+        v = values.get(cls, 0.0) * position_weight(pos)
+        if uptake is not None:
+            v *= uptake.get(cls, 1.0)
+        keep *= 1.0 - min(v, 1.0)
+    return 1.0 - keep
+
+
+def gate(verdict: str, weights: Weights = DEFAULT_WEIGHTS) -> float:
+    if verdict == "avoid":
+        return 0.0
+    if verdict == "caution":
+        return weights.caution_factor
+    return 1.0
+
+
+def combine(terms: dict[str, float], verdict: str, weights: Weights = DEFAULT_WEIGHTS) -> float:
+    """The score 0-100 from its terms (NaN terms dropped and the rest renormalised).
+
+    ``terms`` keys: concern_fit, skin_fit, gentleness, benefit, low_risk (each in [0, 1]).
+    """
+    num = den = 0.0
+    for key, value in terms.items():
+        if value is None or value != value:        # NaN: unavailable
+            continue
+        w = getattr(weights, key)
+        num += w * value
+        den += w
+    raw = num / den if den > 0 else 0.0
+    raw = 0.0 if raw < 0.0 else 1.0 if raw > 1.0 else raw
+    return round(100.0 * gate(verdict, weights) * raw, 1)
+
+
+def describe() -> str:
+    """The formula and the default weights, for the README and `skinrec score --explain`."""
+    w = DEFAULT_WEIGHTS
+    vals = ", ".join(f"{k} {v:g}" for k, v in w.benefit_values.items())
+    return (
+        "post_needling_score = 100 * gate(verdict) * weighted mean of the available terms: "
+        f"concern_fit {w.concern_fit:g}, skin_fit {w.skin_fit:g}, gentleness "
+        f"{w.gentleness:g}, benefit {w.benefit:g}, low_risk (= 1 - risk) {w.low_risk:g}\n"
+        f"gate: avoid 0, caution {w.caution_factor:g}, suitable 1\n"
+        f"benefit = 1 - prod(1 - value[class] / sqrt(position)); values: {vals}\n"
+        f"risk = 1 - prod(1 - severity / sqrt(position) * openness); severity avoid "
+        f"{w.severity_avoid:g}, caution {w.severity_caution:g}; openness 1 open, "
+        f"{w.closed_flag_weight:g} closed"
+    )

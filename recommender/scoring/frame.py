@@ -1,0 +1,390 @@
+"""``score_frame(df, context) -> df``: THE scoring path (CLI, web, regimen, Dask all call it).
+
+Per product (one row; every input column is kept, in order, and the index is kept):
+
+- ``status``: the parser's status ("ok", or why nothing was read: "empty", "placeholder",
+  "prose", "binary", "too_long"); "error" only with ``errors="mark"`` when a row raised;
+- ``verdict`` / ``safe_from_day`` / ``never_safe``: the safety engine at the person's time
+  (safe_from_day NaN when never safe); ``flags``: JSON list of every flag (open and closed,
+  DESIGN.md check contract fields plus ``open``/``stages``);
+- ``post_needling_score`` (0-100) and ``score_when_safe`` (see recommender.scoring.formula),
+  ``benefit_term``, ``risk_term``, ``reasons_for`` / ``reasons_against`` (JSON lists);
+- ``post_procedure_friendly``: the badge (safe_from_day <= 1 at 1.0 mm mn, person-independent);
+- ``n_ingredients``, ``n_unrecognized``, ``unrecognized`` (JSON list of names as printed);
+- ``concern_<id>``, ``skin_<type>``, ``gentleness``, ``absorption_index``: the learned models
+  through recommender.scoring.learned (NaN with version "unavailable" until trained);
+- ``protocol_name``, ``protocol_version``, ``*_model_version``, ``skinrec_version``.
+
+An unreadable ingredient field (empty, "N/A", "see packaging", prose, binary) is not an
+error: the row is scored like ``skinrec check`` does, with the protocol's unreadable-list
+caution as its flag, ``status`` saying why, NaN scores and NaN model columns. Only a record
+that cannot be read as a record at all (ragged row, broken quoting, bad JSON line) is a
+reject, and that is the batch reader's business (recommender.batch.io).
+
+Cost: parsing dominates; the flags JSON is built from a per-flag cache (the same flag, same
+position and window, recurs across products), not from ``Flag.to_dict`` per product.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from recommender import __version__
+from recommender.inci.model import ParsedList
+from recommender.safety import assess, post_procedure_friendly
+from recommender.scoring.context import ScoreContext
+from recommender.scoring.formula import BENEFIT_LABELS, benefit_term, combine, position_weight
+from recommender.scoring.learned import (
+    CONCERN_COLUMNS,
+    SKIN_COLUMNS,
+    VERSION_COLUMNS,
+    LearnedModels,
+    default_models,
+)
+
+# Logical column -> default input column name.
+DEFAULT_COLUMNS = {"ingredients": "ingredients", "name": "name", "category": "category"}
+# Names tried (case-insensitively) when the ingredients column is not given or absent.
+INGREDIENT_CANDIDATES = ("ingredients", "clean_ingreds", "ingredient_list", "ingredients_list",
+                         "inci", "inci_list", "ingredient")
+
+STRING_COLUMNS = ("status", "verdict", "reasons_for", "reasons_against", "flags",
+                  "unrecognized", "protocol_name", "protocol_version", *VERSION_COLUMNS,
+                  "skinrec_version")
+FLOAT_COLUMNS = ("safe_from_day", "post_needling_score", "score_when_safe", "benefit_term",
+                 "risk_term", *CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness", "absorption_index")
+BOOL_COLUMNS = ("never_safe", "post_procedure_friendly")
+INT_COLUMNS = ("n_ingredients", "n_unrecognized")
+
+OUTPUT_COLUMNS = (
+    "status", "verdict", "safe_from_day", "never_safe", "post_needling_score",
+    "score_when_safe", "post_procedure_friendly", "reasons_for", "reasons_against", "flags",
+    "n_ingredients", "n_unrecognized", "unrecognized", *CONCERN_COLUMNS, *SKIN_COLUMNS,
+    "gentleness", "absorption_index", "benefit_term", "risk_term", "protocol_name",
+    "protocol_version", *VERSION_COLUMNS, "skinrec_version",
+)
+_DTYPES = {**{c: object for c in STRING_COLUMNS}, **{c: "float64" for c in FLOAT_COLUMNS},
+           **{c: "bool" for c in BOOL_COLUMNS}, **{c: "int64" for c in INT_COLUMNS}}
+
+
+class ColumnError(KeyError):
+    """The ingredient column is missing; the message lists the columns present."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+def resolve_columns(columns_present, mapping: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """Logical name (ingredients, name, category) -> input column (None when absent).
+
+    ``mapping`` (``--map ingredients=clean_ingreds``) wins; otherwise the default name, then
+    (for the ingredients) a case-insensitive match among common names. A mapped column that
+    is not in the input raises ColumnError.
+    """
+    present = list(columns_present)
+    lower = {str(c).casefold(): c for c in present}
+    mapping = dict(mapping or {})
+    out: dict[str, str | None] = {}
+    for logical, default in DEFAULT_COLUMNS.items():
+        if logical in mapping:
+            col = mapping[logical]
+            if col not in present:
+                hit = lower.get(str(col).casefold())
+                if hit is None:
+                    raise ColumnError(f"column {col!r} (mapped to {logical}) is not in the input; "
+                                      f"columns: {', '.join(map(str, present))}")
+                col = hit
+            out[logical] = col
+            continue
+        if default in present:
+            out[logical] = default
+            continue
+        cands = INGREDIENT_CANDIDATES if logical == "ingredients" else (default,)
+        out[logical] = next((lower[c] for c in cands if c in lower), None)
+    if out["ingredients"] is None:
+        raise ColumnError(
+            "no ingredient column found (tried " + ", ".join(INGREDIENT_CANDIDATES)
+            + "); name it with --map ingredients=COLUMN. Columns: " + ", ".join(map(str, present)))
+    return out
+
+
+# ----------------------------------------------------------------------------- flag cache
+
+_FLAG_CACHE: dict[tuple, tuple[str, str, float, float]] = {}
+_FLAG_CACHE_MAX = 300_000
+_KEEP_ALIVE: dict[int, object] = {}     # protocols whose rules are keyed by id() in the cache
+
+
+def _flag_entry(f, weights) -> tuple[str, str, float, float]:
+    """(JSON text, reason, severity weight, end of the last stage) for one flag, cached."""
+    key = (id(f.rule), f.stages, f.severity, f.until_day, f.open, f.ingredient, f.inci,
+           f.position, f.component, f.section, f.klass, f.detail, f.where, f.suffix,
+           weights.severity_avoid, weights.severity_caution)
+    hit = _FLAG_CACHE.get(key)
+    if hit is None:
+        d = f.to_dict()
+        sev_w = weights.severity_avoid if any(s == "avoid" for s, _ in f.stages) \
+            else weights.severity_caution
+        hit = (json.dumps(d, ensure_ascii=False, separators=(",", ":")), d["reason"], sev_w,
+               f.stages[-1][1])
+        if len(_FLAG_CACHE) >= _FLAG_CACHE_MAX:
+            _FLAG_CACHE.clear()
+        _FLAG_CACHE[key] = hit
+    return hit
+
+
+def _dumps(items: list[str]) -> str:
+    return json.dumps(items, ensure_ascii=False)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if value is pd.NA or value is pd.NaT:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _opt_text(value) -> str | None:
+    t = _text(value)
+    return t or None
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def empty_output(df: pd.DataFrame) -> pd.DataFrame:
+    """The output frame's shape and dtypes for ``df``'s columns (Dask ``meta``)."""
+    out = df.iloc[:0].copy()
+    for c in OUTPUT_COLUMNS:
+        out[c] = pd.Series([], dtype=_DTYPES[c], index=out.index)
+    return out
+
+
+def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | None = None,
+                models: LearnedModels | None = None, reader=None,
+                errors: str = "raise") -> pd.DataFrame:
+    """Score every row of ``df`` for one person; returns ``df``'s columns plus OUTPUT_COLUMNS.
+
+    ``context``: a :class:`ScoreContext` (or a safety ``Context``, or None for the
+    defaults). ``columns``: logical -> input column mapping (see :func:`resolve_columns`).
+    ``errors``: "raise" (default) lets an unexpected exception in one row propagate; "mark"
+    sets that row's status to "error" with the message in ``reasons_against`` (the batch
+    engines move such rows to the rejects file).
+    """
+    if errors not in ("raise", "mark"):
+        raise ValueError("errors must be 'raise' or 'mark'")
+    ctx = ScoreContext.coerce(context)
+    cols = resolve_columns(df.columns, columns)
+    clash = [c for c in OUTPUT_COLUMNS if c in df.columns]
+    if clash:
+        df = df.rename(columns={c: f"input_{c}" for c in clash})
+        cols = {k: (f"input_{v}" if v in clash else v) for k, v in cols.items()}
+    n = len(df)
+    if n == 0:
+        return empty_output(df)
+
+    protocol = ctx.active_protocol
+    _KEEP_ALIVE.setdefault(id(protocol), protocol)
+    weights = ctx.weights
+    safety = ctx.safety
+    if reader is None:
+        from recommender.knowledge.reader import default_reader
+
+        reader = default_reader()
+    if models is None:
+        models = default_models(ctx.use_models)
+
+    texts = [_text(v) for v in df[cols["ingredients"]].tolist()]
+    names = [_opt_text(v) for v in df[cols["name"]].tolist()] if cols["name"] else [None] * n
+    cats = [_opt_text(v) for v in df[cols["category"]].tolist()] if cols["category"] else [None] * n
+
+    # Parse (identical fields in a chunk parsed once; the mentions are not mutated below).
+    parsed: list[ParsedList] = []
+    seen: dict[str, ParsedList] = {}
+    failed: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        p = seen.get(text)
+        if p is None:
+            try:
+                p = reader.read(text)
+            except Exception as exc:
+                if errors == "raise":
+                    raise
+                failed[i] = f"internal error while parsing: {type(exc).__name__}: {exc}"
+                p = ParsedList(text=text, status="error")
+            else:
+                seen[text] = p
+        parsed.append(p)
+
+    learned = models.predict(texts, [c or "" for c in cats], parsed,
+                             t_hours=safety.hours, depth_mm=safety.depth_mm)
+    concern_idx = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
+    skin_idx = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
+    concern_mat = np.column_stack([learned[c] for c in CONCERN_COLUMNS])
+    skin_mat = np.column_stack([learned[c] for c in SKIN_COLUMNS])
+    gentleness = learned["gentleness"]
+
+    verdict = [""] * n
+    sfd = np.full(n, np.nan)
+    never = np.zeros(n, dtype=bool)
+    score = np.full(n, np.nan)
+    when_safe = np.full(n, np.nan)
+    benefit_col = np.full(n, np.nan)
+    risk_col = np.full(n, np.nan)
+    badge = np.zeros(n, dtype=bool)
+    flags_col = [""] * n
+    rf_col = [""] * n
+    ra_col = [""] * n
+    n_ing = np.zeros(n, dtype="int64")
+    n_unrec = np.zeros(n, dtype="int64")
+    unrec_col = [""] * n
+    status = [""] * n
+    benefit_values = weights.benefit_values
+    closed_w = weights.closed_flag_weight
+    max_r = weights.max_reasons
+    t = safety.t
+
+    for i in range(n):
+        p = parsed[i]
+        if i in failed:
+            status[i] = "error"
+            verdict[i] = "caution"
+            flags_col[i] = "[]"
+            rf_col[i] = "[]"
+            ra_col[i] = _dumps([failed[i]])
+            unrec_col[i] = "[]"
+            continue
+        try:
+            a = assess(p, safety, protocol, name=names[i], category=cats[i])
+            badge[i] = post_procedure_friendly(p, protocol, name=names[i], category=cats[i],
+                                               assessment=a)
+        except Exception as exc:
+            if errors == "raise":
+                raise
+            status[i] = "error"
+            verdict[i] = "caution"
+            flags_col[i] = "[]"
+            rf_col[i] = "[]"
+            ra_col[i] = _dumps([f"internal error while assessing: {type(exc).__name__}: {exc}"])
+            unrec_col[i] = "[]"
+            continue
+        status[i] = p.status
+        verdict[i] = a.verdict
+        if a.safe_from_day is None:
+            never[i] = True
+        else:
+            sfd[i] = a.safe_from_day
+        unrec = p.unrecognized
+        n_ing[i] = len(p.ingredients)
+        n_unrec[i] = len(unrec)
+        unrec_col[i] = _dumps(unrec) if unrec else "[]"
+
+        # Flags JSON and the risk term (open now, and at the day the product becomes usable).
+        pieces = []
+        against: list[str] = []
+        keep_now = keep_later = 1.0
+        x_safe = t if a.safe_from_day is None else max(t, a.safe_from_day)
+        for f in a.flags:
+            js, reason, sev_w, last_end = _flag_entry(f, weights)
+            pieces.append(js)
+            if f.open and reason not in against:
+                against.append(reason)
+            if f.scope != "ingredient":
+                continue
+            base = sev_w * position_weight(f.position)
+            keep_now *= 1.0 - min(1.0, base * (1.0 if f.open else closed_w))
+            keep_later *= 1.0 - min(1.0, base * (1.0 if x_safe < last_end else closed_w))
+        flags_col[i] = "[" + ",".join(pieces) + "]"
+        if len(against) > max_r:
+            against = against[:max_r] + [f"... and {len(against) - max_r} more open flag(s)"]
+
+        reasons_for: list[str] = []
+        if p.found:
+            # Benefit term: best declared position per beneficial class.
+            best: dict[str, int] = {}
+            where: dict[str, str] = {}
+            for m in p.ingredients:
+                if m.section != "declared" or not m.classes:
+                    continue
+                for c in m.classes:
+                    if c in benefit_values and (c not in best or m.position < best[c]):
+                        best[c] = m.position
+                        where[c] = m.raw
+            b = benefit_term(best, weights)
+            risk_now = 1.0 - keep_now
+            risk_later = 1.0 - keep_later
+            benefit_col[i] = round(b, 4)
+            risk_col[i] = round(risk_now, 4)
+            terms = {"benefit": b, "gentleness": gentleness[i], "low_risk": 1.0 - risk_now}
+            if concern_idx:
+                terms["concern_fit"] = float(np.mean(concern_mat[i, concern_idx]))
+            if skin_idx:
+                terms["skin_fit"] = float(np.mean(skin_mat[i, skin_idx]))
+            score[i] = combine(terms, a.verdict, weights)
+            if a.safe_from_day is not None:
+                terms["low_risk"] = 1.0 - risk_later
+                when_safe[i] = combine(terms, a.verdict_at(x_safe), weights)
+            # Reasons for.
+            if badge[i]:
+                reasons_for.append("post-procedure friendly: usable from day 1 after 1.0 mm needling")
+            ranked = sorted(best, key=lambda c: -benefit_values[c] * position_weight(best[c]))
+            for c in ranked[:3]:
+                reasons_for.append(f"contains {BENEFIT_LABELS.get(c, c)}: {where[c]} "
+                                   f"(position {best[c]})")
+            for c in ctx.concerns:
+                pc = concern_mat[i, CONCERN_COLUMNS.index(f"concern_{c}")]
+                if pc == pc:
+                    if pc >= weights.good_probability:
+                        reasons_for.append(f"good for {c.replace('_', ' ')} ({pc:.0%})")
+                    elif pc < weights.poor_probability:
+                        against.append(f"weak match for {c.replace('_', ' ')} ({pc:.0%})")
+            for s in ctx.skin_types:
+                ps = skin_mat[i, SKIN_COLUMNS.index(f"skin_{s}")]
+                if ps == ps:
+                    if ps >= weights.good_probability:
+                        reasons_for.append(f"suits {s} skin ({ps:.0%})")
+                    elif ps < weights.poor_probability:
+                        against.append(f"rarely suits {s} skin ({ps:.0%})")
+            g = gentleness[i]
+            if g == g and g >= weights.gentle_threshold:
+                reasons_for.append(f"gentle: suits sensitive skin ({g:.0%})")
+            if not any(f.scope == "ingredient" for f in a.flags):
+                reasons_for.append("no ingredient flagged by the protocol")
+            if unrec:
+                shown = "; ".join(unrec[:3]) + (" ..." if len(unrec) > 3 else "")
+                against.append(f"{len(unrec)} ingredient name(s) not recognised: {shown}")
+        rf_col[i] = _dumps(reasons_for[:max_r]) if reasons_for else "[]"
+        ra_col[i] = _dumps(against) if against else "[]"
+
+    out = df.copy(deep=False)
+    data = {
+        "status": status, "verdict": verdict, "safe_from_day": sfd, "never_safe": never,
+        "post_needling_score": score, "score_when_safe": when_safe,
+        "post_procedure_friendly": badge, "reasons_for": rf_col, "reasons_against": ra_col,
+        "flags": flags_col, "n_ingredients": n_ing, "n_unrecognized": n_unrec,
+        "unrecognized": unrec_col,
+    }
+    for c in CONCERN_COLUMNS:
+        data[c] = learned[c]
+    for c in SKIN_COLUMNS:
+        data[c] = learned[c]
+    data["gentleness"] = gentleness
+    data["absorption_index"] = learned["absorption_index"]
+    data["benefit_term"] = benefit_col
+    data["risk_term"] = risk_col
+    data["protocol_name"] = [protocol.name] * n
+    data["protocol_version"] = [str(protocol.version)] * n
+    for c, v in models.versions.items():
+        data[c] = [v] * n
+    data["skinrec_version"] = [__version__] * n
+    new = pd.DataFrame({c: pd.Series(data[c], index=df.index, dtype=_DTYPES[c])
+                        for c in OUTPUT_COLUMNS}, index=df.index)
+    return pd.concat([out, new], axis=1)
