@@ -67,6 +67,7 @@ class Canonicalizer:
         self._cache: dict[str, Match] = {}
         self._lookups: dict[str, Match] = {}
         self.token_cache: dict = {}  # the parser's per-token results, keyed by printed token
+        self.run_cache: dict = {}    # the parser's split of names printed without separators
 
     def is_name(self, inci: str) -> bool:
         return fold.key(inci) in self._exact
@@ -104,12 +105,19 @@ class Canonicalizer:
 
     def fuzzy(self, name: str) -> Match:
         """A close spelling of exactly one safe name, or no match."""
+        hit = self._cache.get(name)
+        if hit is not None:
+            return hit
+        hit = self._fuzzy(name)
+        if len(self._cache) > 200_000:
+            self._cache.clear()
+        self._cache[name] = hit
+        return hit
+
+    def _fuzzy(self, name: str) -> Match:
         k = fold.key(name)
         if len(k) < 6:
             return NO_MATCH
-        cached = self._cache.get(k)
-        if cached is not None:
-            return cached
         from rapidfuzz import fuzz, process
 
         if self._choices is None:
@@ -132,7 +140,6 @@ class Canonicalizer:
                 continue
             result = Match(target, "fuzzy", round(float(score), 1))
             break
-        self._cache[k] = result
         return result
 
 

@@ -284,7 +284,12 @@ def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token
     out: list[_Token] = []
     for t in toks:
         if (t.match.kind is None or not t.whole) and " " in t.name and len(t.name) <= 160:
-            names = _run_together(t.name, canon, depth=4)
+            names = canon.run_cache.get(t.name, False)
+            if names is False:
+                names = _run_together(t.name, canon, depth=4)
+                if len(canon.run_cache) > 200_000:
+                    canon.run_cache.clear()
+                canon.run_cache[t.name] = names
             if names:
                 for i, (nm, m) in enumerate(names):
                     out.append(_Token(nm, nm, t.percent if i == 0 else None, m, (), True,

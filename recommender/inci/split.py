@@ -132,7 +132,7 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             used = False
             section = "declared"
             line = line[m.end():]
-        if is_prose(line):
+        if (len(line) < 200 or line.count(",") * 40 < len(line)) and is_prose(line):
             notes.append(f"prose set aside: {line[:80]!r}")
             continue
         # "... Ingredients:" markers: text before the first one is a title or store text
@@ -164,27 +164,43 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
 
 
 _SEP = re.compile(r"[,;\n\r]")
-_NUMERIC_LEFT = re.compile(r"\d[a-z]?$")
-_NUMERIC_RIGHT = re.compile(r"\s?\d{1,2}[a-z]?(?:[-\s]|$)")
-_BRACKETS = re.compile(r"[()\[\]{}]")
 _SENTENCE = re.compile(r"(?<=[A-Za-z0-9)\]])\.\s+(?=[A-Z\[(])")
+
+
+# a comma between locants: "1,2-Hexanediol", "3a,6,6,9a-Tetramethyl" (1-2 digit numbers only)
+_NUM_COMMA = re.compile(
+    r",(?:(?<=(?<!\d)\d,)|(?<=(?<!\d)\d\d,)|(?<=(?<!\d)\d[a-z],))(?=\s?\d{1,2}[a-z]?(?:[-\s,;]|$))")
+_FLAT = re.compile(r"(?:[^()\[\]{}]++|\([^()\[\]{}]*+\)|\[[^()\[\]{}]*+\]|\{[^()\[\]{}]*+\})*+")
+_TOKEN = re.compile(
+    r"(?:[^,;\n\r()\[\]{}]++|\([^()\[\]{}]*+\)|\[[^()\[\]{}]*+\]|\{[^()\[\]{}]*+\})++")
+_PROTECTED = "\x1e"  # a numeric comma, kept inside its name while splitting
 
 
 def tokens(text: str) -> list[str]:
     """Split one segment on separators outside brackets; keep numeric commas ("1,2-Hexanediol")."""
     if ". " in text:
         text = _SENTENCE.sub(_sentence_sub, text)
+    if "," in text:
+        text = _NUM_COMMA.sub(_PROTECTED, text)
+    if not _FLAT.fullmatch(text):
+        return [t.replace(_PROTECTED, ",") for t in _tokens_nested(text)]
+    out = []
+    for t in _TOKEN.findall(text):
+        t = t.strip()
+        if t:
+            out.append(t.replace(_PROTECTED, ",") if _PROTECTED in t else t)
+    return out
+
+
+def _tokens_nested(text: str) -> list[str]:
+    """Brackets inside brackets, or a bracket never closed: split fragment by fragment."""
     frags = _SEP.split(text)
-    if len(frags) == 1:
-        t = frags[0].strip()
-        return [t] if t else []
     out: list[str] = []
     buf = ""
     depth = 0
     for frag in frags:
         if buf:
-            if depth > 0 or (frag[:2].strip()[:1].isdigit() and _NUMERIC_LEFT.search(buf)
-                             and _NUMERIC_RIGHT.match(frag)):
+            if depth > 0:
                 buf = buf + "," + frag
                 depth = _depth(buf)
                 continue

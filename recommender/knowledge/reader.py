@@ -56,9 +56,12 @@ class Reader:
 
     def read(self, text: object, *, fuzzy: bool = True) -> ParsedList:
         parsed = parse_list(text, self.canon, fuzzy=fuzzy)
+        known = self._classes
         for m in parsed.ingredients:
-            if m.inci is not None:
-                m.classes = self.classes_of(m.inci)
+            inci = m.inci
+            if inci is not None:
+                c = known.get(inci)
+                m.classes = c if c is not None else self.classes_of(inci)
         return parsed
 
 
