@@ -42,7 +42,7 @@ def _parse_map(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _score_context(hours, day, depth, modality, avoid, pregnant, protocol_file, concerns,
-                   skin_type, no_models):
+                   skin_type, no_models, flag_detail="full"):
     from recommender.cli import _load_protocol
     from recommender.scoring import make_score_context
 
@@ -53,7 +53,7 @@ def _score_context(hours, day, depth, modality, avoid, pregnant, protocol_file, 
         return make_score_context(hours=hours, day=day, depth=depth, modality=modality,
                                   avoid=avoid, pregnant=pregnant, concerns=concerns,
                                   skin_type=skin_type, protocol=protocol,
-                                  use_models=not no_models)
+                                  use_models=not no_models, flag_detail=flag_detail)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -84,8 +84,8 @@ def _handle_sigterm() -> None:
 
 
 def _score(inp, out, fmt_out, fmt_in, maps, rejects, hours, day, depth, modality, avoid, pregnant,
-          protocol_file, concerns, skin_type, no_models, workers, engine, scheduler, chunk_rows,
-          progress, as_json):
+          protocol_file, concerns, skin_type, no_models, flag_detail, workers, engine, scheduler,
+          chunk_rows, progress, as_json):
     """Score a catalog file for post-needling use: every row to OUT or to the rejects file.
 
     IN is CSV, Parquet or JSONL (by extension or --input-format); OUT likewise. Every input
@@ -99,7 +99,7 @@ def _score(inp, out, fmt_out, fmt_in, maps, rejects, hours, day, depth, modality
 
     columns = _parse_map(maps)
     ctx = _score_context(hours, day, depth, modality, avoid, pregnant, protocol_file, concerns,
-                         skin_type, no_models)
+                         skin_type, no_models, flag_detail)
     _handle_sigterm()
     try:
         if engine == "dask":
@@ -236,6 +236,10 @@ def _build() -> None:
     f = click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)(f)
     f = click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
         help="Worker processes (each loads the knowledge base once).")(f)
+    f = click.option("--flags", "flag_detail", type=click.Choice(["full", "compact"]),
+        default="full", show_default=True,
+        help="flags column: every field (full) or scope, ingredient, inci, position, class, "
+             "rule, severity, until_day, open (compact: ~5x smaller output).")(f)
     f = _person_options(f)
     f = _context_options(f)
     f = click.option("--rejects", default=None,

@@ -650,3 +650,86 @@ def default_rejects_path(out: str | os.PathLike) -> Path:
             name = name[: -len(ext)]
             break
     return p.with_name(f"{name}.rejects.csv")
+
+
+# ----------------------------------------------------------------------------- fast text output
+#
+# The output rows carry long JSON text (flags: ~4 KB a product). Python's csv writer and
+# DataFrame.to_csv quote such fields character by character (~0.2 ms a row); quoting with
+# str.replace is ~10x faster and gives the same CSV (RFC 4180 minimal quoting).
+
+
+def _csv_text_column(values, delimiter: str) -> list[str]:
+    specials = (delimiter, '"', "\n", "\r")
+    out = []
+    append = out.append
+    for v in values:
+        if v is None:
+            append("")
+            continue
+        if not isinstance(v, str):
+            if isinstance(v, float):
+                append("" if v != v else repr(v))
+                continue
+            if v is pd.NA or v is pd.NaT:
+                append("")
+                continue
+            v = str(v)
+        if any(c in v for c in specials):
+            append('"' + v.replace('"', '""') + '"')
+        else:
+            append(v)
+    return out
+
+
+def _csv_column(series: pd.Series, delimiter: str) -> list[str]:
+    kind = series.dtype.kind
+    if kind == "f":
+        return ["" if v != v else repr(v) for v in series.tolist()]
+    if kind in "iub" and not series.hasnans:
+        return [str(v) for v in series.tolist()]
+    return _csv_text_column(series.tolist(), delimiter)
+
+
+def fast_csv(df: pd.DataFrame, *, delimiter: str = ",", header: bool = False) -> str:
+    """``df`` as CSV text (minimal quoting, "\\n" line ends, NaN/None empty), no index."""
+    cols = [_csv_column(df[c], delimiter) for c in df.columns] if len(df.columns) else []
+    lines = []
+    if header:
+        lines.append(delimiter.join(_csv_text_column([str(c) for c in df.columns], delimiter)))
+    if len(df):
+        lines.extend(delimiter.join(r) for r in zip(*cols, strict=True))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _json_column(series: pd.Series, raw_json: bool) -> list[str]:
+    kind = series.dtype.kind
+    values = series.tolist()
+    if kind == "f":
+        return ["null" if v != v else repr(v) for v in values]
+    if kind == "b":
+        return ["true" if v else "false" for v in values]
+    if kind in "iu" and not series.hasnans:
+        return [str(v) for v in values]
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+            out.append("null")
+        elif raw_json and isinstance(v, str) and v:
+            out.append(v)                      # already JSON text (flags, reasons ...)
+        elif isinstance(v, str):
+            out.append(json.dumps(v, ensure_ascii=False))
+        else:
+            out.append(json.dumps(v, ensure_ascii=False, default=str))
+    return out
+
+
+def fast_jsonl(df: pd.DataFrame, *, json_columns=("flags", "reasons_for", "reasons_against",
+                                                  "unrecognized")) -> str:
+    """One JSON object per row; ``json_columns`` (JSON text) are embedded as JSON values."""
+    if not len(df):
+        return ""
+    keys = [json.dumps(str(c), ensure_ascii=False) + ":" for c in df.columns]
+    cols = [[k + v for v in _json_column(df[c], c in json_columns)]
+            for k, c in zip(keys, df.columns, strict=True)]
+    return "".join("{" + ",".join(r) + "}\n" for r in zip(*cols, strict=True))

@@ -39,6 +39,8 @@ from recommender.batch.io import (
     RejectsWriter,
     default_rejects_path,
     detect_format,
+    fast_csv,
+    fast_jsonl,
     make_writer,
     read_chunks,
 )
@@ -98,21 +100,22 @@ class RunSummary:
 _WORKER: dict = {}
 
 
-def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str) -> None:
+def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimiter: str) -> None:
     from recommender.knowledge.reader import default_reader
     from recommender.scoring.learned import default_models
 
-    _WORKER.update(ctx=ctx, columns=columns, fmt_out=fmt_out)
+    _WORKER.update(ctx=ctx, columns=columns, fmt_out=fmt_out, delimiter=delimiter)
     default_reader()                      # load the KB once per process
     default_models(ctx.use_models)
 
 
 def _score_in_worker(frame: pd.DataFrame):
-    return score_chunk(frame, _WORKER["ctx"], _WORKER["columns"], _WORKER["fmt_out"])
+    return score_chunk(frame, _WORKER["ctx"], _WORKER["columns"], _WORKER["fmt_out"],
+                       delimiter=_WORKER["delimiter"])
 
 
 def score_chunk(frame: pd.DataFrame, ctx: ScoreContext, columns: dict | None, fmt_out: str,
-                *, header: bool = False):
+                *, header: bool = False, delimiter: str = ","):
     """Score one chunk; returns (payload, n_scored, error rejects, verdict counts, unreadable,
     friendly). ``payload`` is CSV/JSONL text or an Arrow table, ready to append."""
     scored = score_frame(frame, ctx, columns=columns, errors="mark")
@@ -127,23 +130,16 @@ def score_chunk(frame: pd.DataFrame, ctx: ScoreContext, columns: dict | None, fm
     verdicts = Counter(scored["verdict"].tolist())
     unreadable = int((scored["status"] != "ok").sum())
     friendly = int(scored["post_procedure_friendly"].sum())
-    return serialise(scored, fmt_out, header=header), len(scored), errors, verdicts, unreadable, friendly
+    return (serialise(scored, fmt_out, header=header, delimiter=delimiter), len(scored), errors,
+            verdicts, unreadable, friendly)
 
 
-def serialise(df: pd.DataFrame, fmt_out: str, *, header: bool = False):
+def serialise(df: pd.DataFrame, fmt_out: str, *, header: bool = False, delimiter: str = ","):
+    """One scored chunk as bytes-to-be: CSV or JSONL text, or an Arrow table for Parquet."""
     if fmt_out == "csv":
-        return df.to_csv(index=False, header=header, lineterminator="\n")
+        return fast_csv(df, delimiter=delimiter, header=header)
     if fmt_out == "jsonl":
-        import json
-
-        out = df.copy()
-        for c in ("flags", "reasons_for", "reasons_against", "unrecognized"):
-            if c in out.columns:
-                out[c] = [json.loads(v) if isinstance(v, str) and v else v for v in out[c]]
-        if not len(out):
-            return ""
-        text = out.to_json(orient="records", lines=True, force_ascii=False)
-        return text if text.endswith("\n") else text + "\n"
+        return fast_jsonl(df)
     import pyarrow as pa
 
     return pa.Table.from_pandas(df, preserve_index=False)
@@ -152,7 +148,7 @@ def serialise(df: pd.DataFrame, fmt_out: str, *, header: bool = False):
 class _PayloadWriter:
     """Appends serialised chunks to a temporary file; renamed into place on commit."""
 
-    def __init__(self, path, fmt_out: str, delimiter: str = ","):
+    def __init__(self, path, fmt_out: str):
         self.fmt = fmt_out
         self.inner = make_writer(path, fmt_out)
         self.schema = None
@@ -164,7 +160,8 @@ class _PayloadWriter:
 
     def start(self, columns: list[str], sample: pd.DataFrame) -> None:
         if self.fmt == "csv":
-            self.inner.fh.write(sample.iloc[:0].to_csv(index=False, lineterminator="\n"))
+            self.inner.fh.write(fast_csv(sample.iloc[:0], header=True,
+                                         delimiter=self.inner.delimiter))
         self.started = True
 
     def write(self, payload) -> None:
@@ -230,6 +227,7 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
     summary = RunSummary(inp, str(out), rejects, workers=workers)
     chunks = read_chunks(inp, fmt_in, chunk_rows=chunk_rows, stats=stats)
     writer = _PayloadWriter(out, fmt_out)
+    delim = getattr(writer.inner, "delimiter", ",")
     rej = RejectsWriter(rejects)
     bar = _progress_bar(inp, fmt_in, progress)
     pool = None
@@ -238,7 +236,8 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
         pending: deque = deque()
         if workers > 1:
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
-                                       initializer=_init_worker, initargs=(ctx, columns, fmt_out))
+                                       initializer=_init_worker,
+                                       initargs=(ctx, columns, fmt_out, delim))
         first = True
         sample = None
         last_bytes = 0
@@ -268,7 +267,7 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
                 writer.start(list(sample.columns), sample)
                 first = False
             if pool is None:
-                res = score_chunk(frame, ctx, columns, fmt_out) if len(frame) else \
+                res = score_chunk(frame, ctx, columns, fmt_out, delimiter=delim) if len(frame) else \
                     (serialise(sample, fmt_out), 0, [], Counter(), 0, 0)
                 drain((*res, chunk.rejects))
                 continue

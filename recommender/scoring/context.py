@@ -87,10 +87,13 @@ class ScoreContext:
     skin_types: tuple[str, ...] = ()
     weights: Weights = DEFAULT_WEIGHTS
     use_models: bool = True                    # False: learned columns NaN ("unavailable")
+    flag_detail: str = "full"                  # flags column: "full" or "compact"
 
     def __post_init__(self):
         object.__setattr__(self, "concerns", parse_concerns(self.concerns))
         object.__setattr__(self, "skin_types", parse_skin_types(self.skin_types))
+        if self.flag_detail not in ("full", "compact"):
+            raise ValueError(f"flag detail must be 'full' or 'compact', got {self.flag_detail!r}")
 
     @property
     def active_protocol(self) -> Protocol:
@@ -120,7 +123,7 @@ class ScoreContext:
 def make_score_context(*, hours=None, day=None, depth=None, modality=None, avoid=None,
                        pregnant=False, concerns=None, skin_type=None,
                        protocol: Protocol | None = None, weights: Weights = DEFAULT_WEIGHTS,
-                       use_models: bool = True) -> ScoreContext:
+                       use_models: bool = True, flag_detail: str = "full") -> ScoreContext:
     """From CLI/API style arguments; the avoid-list is resolved through the canonicaliser.
 
     Raises ValueError for a bad time, depth, modality, concern or skin type.
@@ -133,4 +136,4 @@ def make_score_context(*, hours=None, day=None, depth=None, modality=None, avoid
     proto.check_modality(safety.modality)
     return ScoreContext(safety=safety, protocol=protocol, concerns=parse_concerns(concerns),
                         skin_types=parse_skin_types(skin_type), weights=weights,
-                        use_models=use_models)
+                        use_models=use_models, flag_detail=flag_detail)

@@ -120,22 +120,38 @@ _FLAG_CACHE_MAX = 300_000
 _KEEP_ALIVE: dict[int, object] = {}     # protocols whose rules are keyed by id() in the cache
 
 
-def _flag_entry(f, weights) -> tuple[str, str, float, float]:
-    """(JSON text, reason, severity weight, end of the last stage) for one flag, cached."""
-    key = (id(f.rule), f.stages, f.severity, f.until_day, f.open, f.ingredient, f.inci,
-           f.position, f.component, f.section, f.klass, f.detail, f.where, f.suffix,
-           weights.severity_avoid, weights.severity_caution)
+COMPACT_FLAG_KEYS = ("scope", "ingredient", "inci", "position", "class", "rule", "severity",
+                     "until_day", "open")
+FLAG_DETAILS = ("full", "compact")
+
+
+def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, float]:
+    """(JSON text, reason, severity weight, end of the last stage) for one flag, cached.
+
+    ``detail="full"``: every field of ``Flag.to_dict`` (the `check --json` contract);
+    ``"compact"``: COMPACT_FLAG_KEYS only (the rule's window text, source and evidence are in
+    the protocol, `skinrec protocol`; the reasons of open flags are in reasons_against).
+    """
+    key = (id(f.rule), f.ingredient, f.where, f.stages, f.severity, f.until_day, f.open,
+           f.inci, f.klass, f.component, f.detail, f.suffix, detail, weights.severity_caution)
     hit = _FLAG_CACHE.get(key)
     if hit is None:
         d = f.to_dict()
         sev_w = weights.severity_avoid if any(s == "avoid" for s, _ in f.stages) \
             else weights.severity_caution
-        hit = (json.dumps(d, ensure_ascii=False, separators=(",", ":")), d["reason"], sev_w,
-               f.stages[-1][1])
+        if detail == "compact":
+            js = json.dumps({k: d[k] for k in COMPACT_FLAG_KEYS}, ensure_ascii=False,
+                            separators=(",", ":"))
+        else:
+            js = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+        hit = (js, d["reason"], sev_w, f.stages[-1][1])
         if len(_FLAG_CACHE) >= _FLAG_CACHE_MAX:
             _FLAG_CACHE.clear()
         _FLAG_CACHE[key] = hit
     return hit
+
+
+_POSITION_WEIGHTS = [1.0] + [position_weight(p) for p in range(1, 256)]
 
 
 def _dumps(items: list[str]) -> str:
@@ -249,6 +265,8 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
     status = [""] * n
     benefit_values = weights.benefit_values
     closed_w = weights.closed_flag_weight
+    detail = ctx.flag_detail
+    pw = _POSITION_WEIGHTS
     max_r = weights.max_reasons
     t = safety.t
 
@@ -290,16 +308,19 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
         # Flags JSON and the risk term (open now, and at the day the product becomes usable).
         pieces = []
         against: list[str] = []
+        said: set[str] = set()
         keep_now = keep_later = 1.0
         x_safe = t if a.safe_from_day is None else max(t, a.safe_from_day)
         for f in a.flags:
-            js, reason, sev_w, last_end = _flag_entry(f, weights)
+            js, reason, sev_w, last_end = _flag_entry(f, weights, detail)
             pieces.append(js)
-            if f.open and reason not in against:
+            if f.open and reason not in said:
+                said.add(reason)
                 against.append(reason)
             if f.scope != "ingredient":
                 continue
-            base = sev_w * position_weight(f.position)
+            pos = f.position
+            base = sev_w * (pw[pos] if pos is not None and 0 < pos < 256 else position_weight(pos))
             keep_now *= 1.0 - min(1.0, base * (1.0 if f.open else closed_w))
             keep_later *= 1.0 - min(1.0, base * (1.0 if x_safe < last_end else closed_w))
         flags_col[i] = "[" + ",".join(pieces) + "]"
