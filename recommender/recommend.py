@@ -11,9 +11,12 @@ columns only (no rule is re-implemented here):
   safety contract, checked over whole real catalogs in tests/test_recommend.py.
 - ``later``: verdict ``avoid`` now with a finite ``safe_from_day``, ranked by that day, then
   by ``score_when_safe`` (the score the product will have once usable).
-- ``avoid``: never safe for this person (their avoid-list, retinoids in pregnancy) or
-  with no readable ingredient list (cannot be checked), with the reasons; ranked by what the
-  person would otherwise have gained (benefit term), so the list shows the tempting ones.
+- ``avoid``: never safe for this person (their avoid-list, retinoids in pregnancy), or
+  cannot be checked: no readable ingredient list, or more than
+  ``MAX_UNRECOGNIZED_SHARE`` of its ingredient names not recognised (a flag can only fire
+  on a recognised name: "* Essential Oil" unrecognised would otherwise read "suitable"),
+  with the reasons; ranked by what the person would otherwise have gained (benefit term),
+  so the list shows the tempting ones.
 - ``--budget``: products priced above it, or without a price, are left out of use_now and
   later (counted under ``excluded``).
 
@@ -37,6 +40,8 @@ PRICE_CANDIDATES = ("price", "price_usd", "Price", "price_eur", "price_gbp")
 ID_CANDIDATES = ("product_id", "id", "sku", "Product ID")
 BRAND_CANDIDATES = ("brand", "brand_name", "Brand")
 LISTS = ("use_now", "later", "avoid")
+# A list with more unrecognised names than this share cannot be vouched for (design choice).
+MAX_UNRECOGNIZED_SHARE = 0.25
 
 
 def _first(columns, names: Iterable[str], mapped: str | None = None) -> str | None:
@@ -97,7 +102,9 @@ class Recommender:
             return
         self.rows += len(scored)
         cols = scored.columns
-        ok = scored["status"] == "ok"
+        n_ing = scored["n_ingredients"].astype("float64")
+        unknown_share = scored["n_unrecognized"].astype("float64") / n_ing.where(n_ing > 0)
+        ok = (scored["status"] == "ok") & (unknown_share <= MAX_UNRECOGNIZED_SHARE)
         never = scored["never_safe"].astype(bool)
         verdict = scored["verdict"]
         allowed = ("suitable",) if self.strict else ("suitable", "caution")
@@ -167,7 +174,12 @@ class Recommender:
             sfd = item["safe_from_day"]
             item["reasons"] = [f"from day {sfd:g}"] + against
         else:
-            item["reasons"] = against or ["not usable for you"]
+            reasons = list(against)
+            n_unrec, n_all = int(r["n_unrecognized"]), int(r["n_ingredients"])
+            if r["status"] == "ok" and n_all and n_unrec / n_all > MAX_UNRECOGNIZED_SHARE:
+                reasons.insert(0, f"cannot be checked: {n_unrec} of {n_all} ingredient names "
+                                  "not recognised; check the label with your provider")
+            item["reasons"] = reasons or ["not usable for you"]
         return item
 
     def result(self) -> dict:

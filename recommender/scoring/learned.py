@@ -55,8 +55,7 @@ class LearnedModels:
             return
         self._concern, self.concern_version = self._load("concern", "recommender.learn.concerns")
         self._skin, self.skin_type_version = self._load("skin_type", "recommender.learn.skin_types")
-        self._absorption, self.absorption_version = self._load(
-            "absorption", "recommender.learn.absorption")
+        self._absorption, self.absorption_version = self._load_absorption()
 
     # -- loading ---------------------------------------------------------------------------
     def _load(self, key: str, module_name: str):
@@ -66,13 +65,33 @@ class LearnedModels:
             self.problems[key] = f"{module_name} not available ({exc})"
             return None, UNAVAILABLE
         loader = getattr(module, "load_model", None) or getattr(module, "load", None)
+        if not callable(loader):
+            self.problems[key] = f"{module_name} has no load_model()"
+            return None, UNAVAILABLE
         try:
-            model = loader() if callable(loader) else module
+            model = loader()
             version = _version_of(model, module)
         except Exception as exc:  # noqa: BLE001 - a missing/refused artifact: unavailable
             self.problems[key] = f"{module_name}: model not loaded ({type(exc).__name__}: {exc})"
             return None, UNAVAILABLE
         return model, version
+
+    def _load_absorption(self):
+        """Absorption is a formula over the permeability model: available when that loads."""
+        try:
+            absorption = importlib.import_module("recommender.learn.absorption")
+            permeability = importlib.import_module("recommender.learn.permeability")
+        except ImportError as exc:
+            self.problems["absorption"] = f"absorption model not available ({exc})"
+            return None, UNAVAILABLE
+        try:
+            permeability.load_model()          # checks the artifact (sha256, sklearn version)
+            version = permeability.model_version()
+        except Exception as exc:  # noqa: BLE001 - missing/refused artifact: unavailable
+            self.problems["absorption"] = (f"permeability model not loaded "
+                                           f"({type(exc).__name__}: {exc})")
+            return None, UNAVAILABLE
+        return absorption, str(version)
 
     @property
     def versions(self) -> dict[str, str]:
@@ -125,12 +144,10 @@ class LearnedModels:
             g = _pick(got, ("gentleness",))
             out["gentleness"][idx] = g if g is not None else out["skin_sensitive"][idx]
         if self._absorption is not None:
-            fn = getattr(self._absorption, "product_absorption", None)
-            if fn is None:
-                fn = importlib.import_module("recommender.learn.absorption").product_absorption
+            fn = self._absorption.product_absorption
             vals = np.empty(len(idx), dtype="float64")
             for j, p in enumerate(sub_parsed):
-                res = fn(p, t_hours, depth_mm=depth_mm)
+                res = fn(p, t_hours, depth_mm=depth_mm, curve_hours=None)
                 v = res.get("absorption_index") if isinstance(res, dict) else res
                 vals[j] = float(v) if isinstance(v, int | float) and math.isfinite(v) else np.nan
             out["absorption_index"][idx] = vals
