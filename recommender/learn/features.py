@@ -1,0 +1,654 @@
+"""Ingredient lists -> model features (a scikit-learn transformer), with a parse cache.
+
+Which real input or need each piece answers:
+
+- Labels print the same ingredient many ways ("Water (Aqua, Eau)", "Aqua/Water",
+  "aqua"): every list goes through the project's reader (``read_list``), so the model sees
+  canonical INCI names, not spellings. A name the reader cannot place is kept as a
+  folded token ("?lavandula angustifolia") so nothing is silently dropped.
+- An INCI list is ordered by concentration (above 1 %), so an active in position 3 says
+  more than the same active in position 30: every ingredient-level feature is weighted by
+  its position, 1/sqrt(position) by default (``weighting='step'``: 1.0 in the first five,
+  0.3 after; ``'binary'``: 1.0). Kits restart the numbering in each component; a name
+  present in several components keeps its highest weight. The may-contain section never
+  counts (DESIGN.md: it counts for safety, not for benefit).
+- Token memorisation does not carry to another retailer's catalog; the project's
+  knowledge does. Besides the canonical names (tokens seen in at least ``min_df``
+  training products) the transformer emits, per product:
+  * ingredient classes (the 23 curated classes of DESIGN.md): count of distinct members
+    and the weight of the best-placed member;
+  * CosIng functions (HUMECTANT, ANTI-SEBUM, BLEACHING, SOOTHING, ...) as a position-weighted
+    share of the list;
+  * ``FEATURE_GROUPS``: a few families of concern actives that are not safety classes
+    (brighteners such as tranexamic acid, arbutin, kojic and azelaic acid; caffeine;
+    sulfur and zinc salts; clays; soothing agents; firming agents such as adenosine and
+    bakuchiol), matched on the canonical name; these are model features only, not part
+    of the class vocabulary;
+  * knowledge-base aggregates: number of ingredients, share unrecognised, EU allergens,
+    humectant and emollient shares, mean weighted logKow and MW;
+  * a coarse product category (``coarse_category``: 'Moisturizers > Face Oils' -> oil,
+    'Eye cream' -> eye, 'Sun protect' -> sunscreen ...), one-hot. The product name and
+    brand are never read.
+- Parsing 8,000 lists takes ~20 s: results are cached per process (dict keyed by the
+  text) and on disk (JSON, keyed by the sha1 of the text, in ``SKINREC_CACHE_DIR`` or
+  ``~/.cache/skinrec``), invalidated by a fingerprint of the KB manifest, the alias table,
+  the class files and the parser source. The cache never enters a model artifact.
+
+Inputs accepted by ``fit``/``transform`` (``X``):
+
+- a DataFrame with an ``ingredients`` column (text as printed) and optionally ``category``;
+- a 1-D sequence of ingredient texts (no category);
+- a sequence of pre-parsed lists (each a list of names in label order: positions are the
+  list order; names are canonicalised one by one);
+- a 2-D array: each row one product, each cell one ingredient name in label order
+  (empty/NaN cells skipped). This is the form ``check_estimator`` feeds (numbers become
+  names nobody shares, so only the aggregate features carry information).
+
+scikit-learn's ``check_estimator`` is run in tests/test_features.py; the checks that
+cannot hold for a variable-length list input (``n_features_in_`` consistency, for
+example) are listed there with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from recommender import config
+
+# ----------------------------------------------------------------------------- parsing
+
+# One parsed product: tuple of (name, position, component, classes) over declared mentions.
+Entry = tuple[str, int, int, tuple[str, ...]]
+Parsed = tuple[Entry, ...]
+
+_CACHE_VERSION = "1"
+_MEM_CACHE: dict[str, Parsed] = {}
+_NAME_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _fold_unknown(name: str) -> str:
+    return "?" + " ".join(re.sub(r"[^a-z0-9]+", " ", str(name).lower()).split())
+
+
+def _sha256_path(p: Path, h) -> None:
+    if p.is_file():
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+
+
+@functools.lru_cache(maxsize=1)
+def parse_fingerprint() -> str:
+    """Hash of everything a parse depends on: KB manifest, aliases, class files, parser code."""
+    h = hashlib.sha256(_CACHE_VERSION.encode())
+    _sha256_path(config.KB_DIR / "manifest.json", h)
+    _sha256_path(config.ALIASES_FILE, h)
+    for p in sorted(config.CLASSES_DIR.glob("*.yaml")):
+        _sha256_path(p, h)
+    for p in sorted((config.PACKAGE_DIR / "inci").glob("*.py")):
+        _sha256_path(p, h)
+    for name in ("reader.py", "classes.py", "learned_classes.py"):
+        _sha256_path(config.PACKAGE_DIR / "knowledge" / name, h)
+    return h.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("SKINREC_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "skinrec"
+
+
+def _text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _parse_one(text: str) -> Parsed:
+    from recommender.knowledge.reader import read_list
+
+    parsed = read_list(text)
+    out = []
+    for m in parsed.ingredients:
+        if m.section != "declared":
+            continue
+        name = m.inci if m.inci else _fold_unknown(m.name or m.raw)
+        if name == "?":
+            continue
+        out.append((name, int(m.position), int(m.component), tuple(m.classes)))
+    return tuple(out)
+
+
+class _DiskCache:
+    """JSON-on-disk parse cache for one fingerprint (loaded lazily, saved on demand)."""
+
+    def __init__(self, directory: Path | None):
+        self.path = (directory / f"parse-{parse_fingerprint()}.json.gz") if directory else None
+        self.data: dict[str, list] | None = None
+        self.dirty = False
+
+    def load(self) -> dict[str, list]:
+        if self.data is None:
+            self.data = {}
+            if self.path is not None and self.path.is_file():
+                try:
+                    with gzip.open(self.path, "rt", encoding="utf-8") as fh:
+                        self.data = json.load(fh)
+                except (OSError, ValueError):
+                    self.data = {}
+        return self.data
+
+    def save(self) -> None:
+        if not (self.dirty and self.path is not None and self.data is not None):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            with gzip.open(tmp, "wt", encoding="utf-8") as fh:
+                json.dump(self.data, fh, separators=(",", ":"))
+            os.replace(tmp, self.path)
+            self.dirty = False
+        except OSError:
+            pass
+
+
+def parse_texts(texts: Iterable[object], *, disk_cache: bool = True) -> list[Parsed]:
+    """Ingredient fields -> parsed products (declared mentions only), cached."""
+    texts = ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t)
+             for t in texts]
+    disk = _DiskCache(cache_dir() if disk_cache else None)
+    out: list[Parsed] = []
+    for t in texts:
+        hit = _MEM_CACHE.get(t)
+        if hit is None:
+            store = disk.load() if disk_cache else {}
+            k = _text_key(t)
+            raw = store.get(k)
+            if raw is not None:
+                hit = tuple((e[0], int(e[1]), int(e[2]), tuple(e[3])) for e in raw)
+            else:
+                hit = _parse_one(t)
+                if disk_cache:
+                    store[k] = [[e[0], e[1], e[2], list(e[3])] for e in hit]
+                    disk.dirty = True
+            _MEM_CACHE[t] = hit
+        out.append(hit)
+    disk.save()
+    return out
+
+
+def _canonical_name(name: str) -> tuple[str, tuple[str, ...]]:
+    """One pre-parsed name -> (canonical INCI or folded token, classes)."""
+    hit = _NAME_CACHE.get(name)
+    if hit is None:
+        from recommender.knowledge.kb import canonical_key, default_kb
+        from recommender.knowledge.reader import default_reader
+
+        reader = default_reader()
+        key = canonical_key(name)
+        inci = key if key in default_kb() else reader.canonicalise(name)
+        hit = (inci, reader.classes_of(inci)) if inci else (_fold_unknown(name), ())
+        _NAME_CACHE[name] = hit
+    return hit
+
+
+def parse_names(lists: Iterable[Sequence[object]]) -> list[Parsed]:
+    """Pre-parsed lists (names in label order) -> parsed products."""
+    out = []
+    for names in lists:
+        entries = []
+        pos = 0
+        for n in names:
+            if n is None or (isinstance(n, float) and math.isnan(n)):
+                continue
+            s = str(n).strip()
+            if not s:
+                continue
+            pos += 1
+            name, classes = _canonical_name(s)
+            if name == "?":
+                continue
+            entries.append((name, pos, 0, classes))
+        out.append(tuple(entries))
+    return out
+
+
+# ----------------------------------------------------------------------------- categories
+
+# Checked in order: the first keyword found in the folded category text wins.
+_CATEGORY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("eye", ("eye",)),
+    ("lip", ("lip",)),
+    ("sunscreen", ("sunscreen", "sun protect", "spf", "sun care")),
+    ("self_tanner", ("tanner", "tanning", "self tan")),
+    ("body", ("body", "bath", "hand", "foot")),
+    ("exfoliant", ("peel", "exfoliat", "scrub")),
+    ("toner", ("toner", "mist", "essence")),
+    ("mask", ("mask",)),
+    ("oil", ("oil",)),
+    ("cleanser", ("cleans", "wash", "wipe", "remover", "blotting")),
+    ("treatment", ("serum", "treatment", "ampoule")),
+    ("moisturizer", ("moistur", "cream", "lotion", "balm", "gel")),
+)
+COARSE_CATEGORIES: tuple[str, ...] = tuple(c for c, _ in _CATEGORY_RULES) + ("other",)
+
+
+def coarse_category(text: object) -> str:
+    """A retailer's category string -> one coarse category id ('other' when none fits).
+
+    Sephora's "secondary > tertiary" ("Moisturizers > Face Oils" -> oil, "Cleansers >
+    Toners" -> toner), cosmetics_2017 labels ("Eye cream" -> eye, "Sun protect" ->
+    sunscreen) and lookfantastic types ("Moisturiser", "Peel", "Bath Oil" -> body) all map.
+    """
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return "other"
+    folded = " ".join(re.sub(r"[^a-z]+", " ", str(text).lower()).split())
+    for cat, words in _CATEGORY_RULES:
+        if any(w in folded for w in words):
+            return cat
+    return "other"
+
+
+# ----------------------------------------------------------------------------- knowledge
+
+# Families of concern actives that are not safety classes (model features only). Patterns
+# are regexes over the canonical (upper-case CosIng) name. Sources: the actives named in
+# DESIGN.md / issue #4 for each concern and standard cosmetic-dermatology reviews
+# (e.g. Draelos, "Cosmetic Dermatology: Products and Procedures", 2nd ed., 2015).
+FEATURE_GROUPS: dict[str, tuple[str, ...]] = {
+    "brightening": (
+        r"TRANEXAM", r"\bARBUTIN\b", r"KOJIC", r"AZELAIC", r"HYDROQUINONE", r"RESORCINOL\b",
+        r"GLABRIDIN", r"GLYCYRRHIZA GLABRA ROOT", r"UNDECYLENOYL PHENYLALANINE",
+        r"DIOIC ACID", r"ELLAGIC", r"THIAMIDOL", r"CYSTEAMINE", r"LICORICE",
+    ),
+    "caffeine": (r"^CAFFEINE$", r"COFFEA ARABICA SEED EXTRACT"),
+    "acne_active": (
+        r"^SULFUR$", r"^ZINC (PCA|GLUCONATE|SULFATE|OXIDE)$", r"AZELAIC",
+        r"MELALEUCA ALTERNIFOLIA", r"WILLOW BARK", r"^BENZOYL PEROXIDE$",
+    ),
+    "clay": (r"KAOLIN", r"BENTONITE", r"\bCLAY\b", r"CHARCOAL", r"ILLITE", r"MONTMORILLONITE"),
+    "soothing": (
+        r"^ALLANTOIN$", r"BISABOLOL", r"MADECASSOSIDE", r"ASIATICOSIDE",
+        r"AVENA SATIVA KERNEL", r"GLYCYRRHIZATE", r"AZULENE", r"ALOE BARBADENSIS",
+        r"CHAMOMILLA RECUTITA", r"\bBETA-GLUCAN\b", r"CENTELLA",
+    ),
+    "firming": (
+        r"^ADENOSINE$", r"BAKUCHIOL", r"COLLAGEN", r"ELASTIN", r"\bDMAE\b", r"ECTOIN",
+        r"PEPTIDE", r"^ACETYL HEXAPEPTIDE", r"MATRIXYL", r"PALMITOYL",
+    ),
+    "barrier_lipid": (
+        r"CERAMIDE", r"CHOLESTEROL", r"PHYTOSPHINGOSINE", r"SPHINGO", r"LINOLEIC ACID",
+        r"^SQUALANE$", r"BUTYROSPERMUM PARKII",
+    ),
+    "occlusive": (r"^PETROLATUM$", r"^DIMETHICONE$", r"^PARAFFINUM LIQUIDUM$", r"CERA ALBA",
+                  r"^LANOLIN$", r"MINERAL OIL"),
+    "antioxidant": (r"TOCOPHER", r"FERULIC", r"RESVERATROL", r"ASTAXANTHIN",
+                    r"CAMELLIA SINENSIS", r"UBIQUINONE", r"GLUTATHIONE"),
+    "enzyme": (r"^PAPAIN$", r"^BROMELAIN$", r"SUBTILISIN", r"PROTEASE"),
+    "surfactant_strong": (r"LAURYL SULFATE", r"LAURETH SULFATE", r"COCO-SULFATE"),
+}
+_GROUP_RES = {g: tuple(re.compile(p) for p in ps) for g, ps in FEATURE_GROUPS.items()}
+
+# CosIng functions whose position-weighted share is a feature.
+FUNCTIONS: tuple[str, ...] = (
+    "ABRASIVE", "ABSORBENT", "ANTI-SEBORRHEIC", "ANTI-SEBUM", "ANTIMICROBIAL", "ANTIOXIDANT",
+    "ASTRINGENT", "BLEACHING", "BUFFERING", "CHELATING", "CLEANSING", "COLORANT",
+    "EMULSION STABILISING", "EXFOLIATING", "FILM FORMING", "FOAMING", "FRAGRANCE", "HUMECTANT",
+    "KERATOLYTIC", "MOISTURISING", "OPACIFYING", "PERFUMING", "PRESERVATIVE", "REFRESHING",
+    "SKIN CONDITIONING", "SKIN CONDITIONING - EMOLLIENT", "SKIN CONDITIONING - HUMECTANT",
+    "SKIN CONDITIONING - OCCLUSIVE", "SKIN PROTECTING", "SMOOTHING", "SOLVENT", "SOOTHING",
+    "SURFACTANT - CLEANSING", "SURFACTANT - EMULSIFYING", "SURFACTANT - FOAM BOOSTING",
+    "TANNING", "TONIC", "UV ABSORBER", "UV FILTER", "VISCOSITY CONTROLLING",
+)
+_FUNC_INDEX = {f: i for i, f in enumerate(FUNCTIONS)}
+
+AGGREGATES: tuple[str, ...] = (
+    "log_n_ingredients", "share_unrecognised", "n_eu_allergens", "humectant_share",
+    "emollient_share", "logkow_weighted", "logkow_known_share", "mw_weighted_log",
+    "n_components", "water_first",
+)
+
+
+def _class_vocabulary() -> tuple[str, ...]:
+    from recommender.knowledge.classes import VOCABULARY
+
+    return tuple(VOCABULARY)
+
+
+_INFO_CACHE: dict[str, tuple] = {}
+
+
+def _name_info(name: str) -> tuple:
+    """(function index tuple, eu_allergen, logkow, mw, groups tuple) for one canonical name."""
+    hit = _INFO_CACHE.get(name)
+    if hit is None:
+        if name.startswith("?"):
+            hit = ((), False, None, None, ())
+        else:
+            from recommender.knowledge.kb import default_kb
+
+            rec = default_kb().record(name) or {}
+            funcs = tuple(sorted({_FUNC_INDEX[f] for f in rec.get("functions") or ()
+                                  if f in _FUNC_INDEX}))
+            groups = tuple(g for g, res in _GROUP_RES.items() if any(r.search(name) for r in res))
+            hit = (funcs, bool(rec.get("eu_allergen")), rec.get("logkow"), rec.get("mw"), groups)
+        _INFO_CACHE[name] = hit
+    return hit
+
+
+def position_weight(position: int, weighting: str) -> float:
+    if weighting == "sqrt":
+        return 1.0 / math.sqrt(max(position, 1))
+    if weighting == "step":
+        return 1.0 if position <= 5 else 0.3
+    if weighting == "binary":
+        return 1.0
+    raise ValueError(f"unknown weighting {weighting!r}; use 'sqrt', 'step' or 'binary'")
+
+
+_WORD_RE = re.compile(r"[A-Z][A-Z0-9]{2,}")
+_WORD_CACHE: dict[str, tuple[str, ...]] = {}
+
+
+def _words(name: str) -> tuple[str, ...]:
+    """Distinct words (3+ characters) of a canonical or folded name, upper case."""
+    hit = _WORD_CACHE.get(name)
+    if hit is None:
+        hit = tuple(sorted(set(_WORD_RE.findall(name.upper()))))
+        _WORD_CACHE[name] = hit
+    return hit
+
+
+def _product_weights(parsed: Parsed, weighting: str) -> dict[str, float]:
+    """name -> its highest position weight in the product."""
+    w: dict[str, float] = {}
+    for name, pos, _comp, _cls in parsed:
+        v = position_weight(pos, weighting)
+        if v > w.get(name, 0.0):
+            w[name] = v
+    return w
+
+
+# ----------------------------------------------------------------------------- transformer
+
+
+class IngredientFeaturizer(TransformerMixin, BaseEstimator):
+    """Ingredient lists (+ category) -> sparse feature matrix.
+
+    Parameters
+    ----------
+    weighting : 'sqrt' | 'step' | 'binary'
+        Position weight of an ingredient: 1/sqrt(position); 1.0 in positions 1-5 and 0.3
+        after; or 1.0 everywhere.
+    min_df : int
+        A canonical name becomes a token feature when it appears in at least ``min_df``
+        training products.
+    words : bool, word_min_df : int
+        Words of the canonical names ("PALMITOYL", "HYALURONATE", "RETINYL") as features
+        (highest position weight of any name containing the word), kept when in at least
+        ``word_min_df`` training products: they carry to names never seen in training.
+    tokens, classes, functions, groups, aggregates, category : bool
+        Which feature blocks to emit (see the module docstring).
+    disk_cache : bool
+        Use the on-disk parse cache (the in-process cache is always on).
+    """
+
+    def __init__(self, weighting: str = "sqrt", min_df: int = 3, tokens: bool = True,
+                 words: bool = True, word_min_df: int = 5,
+                 classes: bool = True, functions: bool = True, groups: bool = True,
+                 aggregates: bool = True, category: bool = True, disk_cache: bool = True):
+        self.weighting = weighting
+        self.min_df = min_df
+        self.tokens = tokens
+        self.words = words
+        self.word_min_df = word_min_df
+        self.classes = classes
+        self.functions = functions
+        self.groups = groups
+        self.aggregates = aggregates
+        self.category = category
+        self.disk_cache = disk_cache
+
+    # -- input handling
+    def _inputs(self, X) -> tuple[list[Parsed], list[str]]:
+        """X -> (parsed products, coarse categories)."""
+        if isinstance(X, pd.DataFrame) and "ingredients" in X.columns:
+            parsed = parse_texts(X["ingredients"].tolist(), disk_cache=self.disk_cache)
+            if "category" in X.columns:
+                cats = [coarse_category(c) for c in X["category"].tolist()]
+            else:
+                cats = ["other"] * len(X)
+            return parsed, cats
+        if isinstance(X, pd.DataFrame):
+            X = X.to_numpy(dtype=object)
+        elif isinstance(X, pd.Series):
+            X = X.tolist()
+        if sp.issparse(X):
+            raise TypeError("IngredientFeaturizer needs ingredient lists, not a sparse matrix")
+        if isinstance(X, np.ndarray):
+            if X.ndim == 1:
+                X = X.tolist()
+            elif X.ndim == 2:
+                if X.shape[0] < 1:
+                    raise ValueError(f"Found array with 0 sample(s) (shape={X.shape!r})")
+                if X.shape[1] < 1:
+                    raise ValueError(f"Found array with 0 feature(s) (shape={X.shape!r})")
+                if X.dtype.kind == "c":
+                    raise ValueError("Complex data not supported")
+                return parse_names([list(r) for r in X]), ["other"] * X.shape[0]
+            else:
+                raise ValueError(f"Found array with dim {X.ndim}: expected 1 or 2")
+        X = list(X)
+        if not X:
+            raise ValueError("Found array with 0 sample(s): need at least one product")
+        if all(isinstance(x, str) or x is None for x in X):
+            return parse_texts(X, disk_cache=self.disk_cache), ["other"] * len(X)
+        from recommender.inci.model import ParsedList
+
+        if all(isinstance(x, ParsedList) for x in X):
+            parsed = [tuple((m.inci or _fold_unknown(m.name or m.raw), m.position, m.component,
+                             tuple(m.classes)) for m in p.ingredients
+                            if m.section == "declared") for p in X]
+            return parsed, ["other"] * len(X)
+        return parse_names(X), ["other"] * len(X)
+
+    def fit(self, X, y=None):
+        position_weight(1, self.weighting)  # validates the parameter
+        if not isinstance(self.min_df, (int, np.integer)) or self.min_df < 1:
+            raise ValueError(f"min_df must be a positive integer, got {self.min_df!r}")
+        parsed, _cats = self._inputs(X)
+        df: dict[str, int] = {}
+        for p in parsed:
+            for name in {e[0] for e in p}:
+                df[name] = df.get(name, 0) + 1
+        vocab = sorted(n for n, c in df.items() if c >= self.min_df) if self.tokens else []
+        self.vocabulary_ = {n: i for i, n in enumerate(vocab)}
+        wdf: dict[str, int] = {}
+        if self.words:
+            for p in parsed:
+                for w in {w for e in p for w in _words(e[0])}:
+                    wdf[w] = wdf.get(w, 0) + 1
+        words = sorted(w for w, c in wdf.items() if c >= self.word_min_df)
+        self.word_vocabulary_ = {w: i for i, w in enumerate(words)}
+        self.class_names_ = _class_vocabulary() if self.classes else ()
+        self.categories_ = COARSE_CATEGORIES if self.category else ()
+        self.feature_names_out_ = self._names()
+        self.n_features_out_ = len(self.feature_names_out_)
+        return self
+
+    def _names(self) -> np.ndarray:
+        names = [f"tok:{n}" for n in self.vocabulary_]
+        names += [f"word:{w}" for w in self.word_vocabulary_]
+        for c in self.class_names_:
+            names += [f"class_n:{c}", f"class_top:{c}"]
+        if self.functions:
+            names += [f"func:{f}" for f in FUNCTIONS]
+        if self.groups:
+            names += [f"group_n:{g}" for g in FEATURE_GROUPS]
+            names += [f"group_top:{g}" for g in FEATURE_GROUPS]
+        if self.aggregates:
+            names += [f"agg:{a}" for a in AGGREGATES]
+        names += [f"cat:{c}" for c in self.categories_]
+        return np.asarray(names, dtype=object)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "vocabulary_")
+        return self.feature_names_out_.copy()
+
+    def transform(self, X):
+        check_is_fitted(self, "vocabulary_")
+        parsed, cats = self._inputs(X)
+        return self._matrix(parsed, cats)
+
+    def parsed_inputs(self, X) -> tuple[list[Parsed], list[str]]:
+        """The parsed products and coarse categories ``transform`` would use (for reports)."""
+        return self._inputs(X)
+
+    def _matrix(self, parsed: list[Parsed], cats: list[str]) -> sp.csr_matrix:
+        vocab = self.vocabulary_
+        n_tok = len(vocab)
+        wvocab = self.word_vocabulary_
+        n_words = len(wvocab)
+        cls_index = {c: i for i, c in enumerate(self.class_names_)}
+        n_cls = len(cls_index)
+        groups = tuple(FEATURE_GROUPS)
+        g_index = {g: i for i, g in enumerate(groups)}
+        off_cls = n_tok + n_words
+        off_func = off_cls + 2 * n_cls
+        off_grp = off_func + (len(FUNCTIONS) if self.functions else 0)
+        off_agg = off_grp + (2 * len(groups) if self.groups else 0)
+        off_cat = off_agg + (len(AGGREGATES) if self.aggregates else 0)
+        cat_index = {c: i for i, c in enumerate(self.categories_)}
+
+        rows, cols, vals = [], [], []
+        for r, (p, cat) in enumerate(zip(parsed, cats, strict=True)):
+            weights = _product_weights(p, self.weighting)
+            feats: dict[int, float] = {}
+            for name, w in weights.items():
+                j = vocab.get(name)
+                if j is not None:
+                    feats[j] = w
+                if n_words:
+                    for word in _words(name):
+                        k = wvocab.get(word)
+                        if k is not None and w > feats.get(n_tok + k, 0.0):
+                            feats[n_tok + k] = w
+            if n_cls:
+                seen: dict[str, set] = {}
+                for name, _pos, _comp, classes in p:
+                    for c in classes:
+                        if c in cls_index:
+                            seen.setdefault(c, set()).add(name)
+                for c, members in seen.items():
+                    i = cls_index[c]
+                    feats[off_cls + 2 * i] = float(len(members))
+                    feats[off_cls + 2 * i + 1] = max(weights[m] for m in members)
+            if self.functions or self.groups or self.aggregates:
+                total_w = sum(weights.values()) or 1.0
+                func_w = np.zeros(len(FUNCTIONS))
+                grp_n = np.zeros(len(groups))
+                grp_top = np.zeros(len(groups))
+                n_allergen = 0
+                n_unknown = 0
+                kow_sum = kow_w = mw_sum = 0.0
+                hum_w = emo_w = 0.0
+                for name, w in weights.items():
+                    funcs, allergen, logkow, mw, grps = _name_info(name)
+                    if name.startswith("?"):
+                        n_unknown += 1
+                    for fi in funcs:
+                        func_w[fi] += w
+                    for g in grps:
+                        gi = g_index[g]
+                        grp_n[gi] += 1
+                        grp_top[gi] = max(grp_top[gi], w)
+                    n_allergen += bool(allergen)
+                    if logkow is not None:
+                        kow_sum += w * logkow
+                        kow_w += w
+                    if mw is not None and mw > 0:
+                        mw_sum += w * math.log(mw)
+                    if _FUNC_INDEX["HUMECTANT"] in funcs or \
+                            _FUNC_INDEX["SKIN CONDITIONING - HUMECTANT"] in funcs:
+                        hum_w += w
+                    if _FUNC_INDEX["SKIN CONDITIONING - EMOLLIENT"] in funcs or \
+                            _FUNC_INDEX["SKIN CONDITIONING - OCCLUSIVE"] in funcs:
+                        emo_w += w
+                if self.functions:
+                    for fi in np.flatnonzero(func_w):
+                        feats[off_func + int(fi)] = float(func_w[fi] / total_w)
+                if self.groups:
+                    for gi in np.flatnonzero(grp_n):
+                        feats[off_grp + int(gi)] = float(grp_n[gi])
+                        feats[off_grp + len(groups) + int(gi)] = float(grp_top[gi])
+                if self.aggregates:
+                    n = len(weights)
+                    first = min(p, key=lambda e: (e[2], e[1]))[0] if p else ""
+                    agg = (
+                        math.log1p(n),
+                        n_unknown / n if n else 0.0,
+                        float(n_allergen),
+                        hum_w / total_w,
+                        emo_w / total_w,
+                        kow_sum / kow_w if kow_w else 0.0,
+                        kow_w / total_w,
+                        mw_sum / total_w,
+                        float(len({e[2] for e in p})),
+                        1.0 if first in ("AQUA", "WATER") else 0.0,
+                    )
+                    for k, v in enumerate(agg):
+                        if v:
+                            feats[off_agg + k] = float(v)
+            if cat_index:
+                feats[off_cat + cat_index.get(cat, cat_index["other"])] = 1.0
+            for j in sorted(feats):
+                rows.append(r)
+                cols.append(j)
+                vals.append(feats[j])
+        return sp.csr_matrix(
+            (np.asarray(vals, dtype=np.float64), (np.asarray(rows, dtype=np.int64),
+                                                  np.asarray(cols, dtype=np.int64))),
+            shape=(len(parsed), self.n_features_out_),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = False
+        tags.transformer_tags.preserves_dtype = []
+        tags.requires_fit = True
+        return tags
+
+
+def irritant_index(parsed: Parsed) -> float:
+    """Knowledge index for sensitive skin: distinct irritant-class members + EU allergens.
+
+    Classes counted: fragrance, essential_oil, drying_alcohol, aha, bha, retinoid (DESIGN.md
+    "Learned components" 2); plus every distinct EU-labelled allergen. Higher = less gentle.
+    """
+    irritants = {"fragrance", "essential_oil", "drying_alcohol", "aha", "bha", "retinoid"}
+    names = set()
+    allergens = set()
+    for name, pos, _comp, classes in parsed:
+        hit = irritants.intersection(classes)
+        if hit == {"aha"} and pos > 10:
+            continue  # citric/lactic acid late in the list: a pH adjuster (DESIGN.md)
+        if hit:
+            names.add(name)
+        if "fragrance_allergen" in classes or _name_info(name)[1]:
+            allergens.add(name)
+    return float(len(names) + len(allergens))
