@@ -51,8 +51,8 @@ DESIGN.md "Absorption"; science/REPORT.md section 4. Which user need each rule a
   descending concentration above 1 %, true concentrations are unknown; 1/p is a gentle,
   documented decay). The product index is the weighted *geometric* mean of the
   ingredients' indices (they span orders of magnitude; an arithmetic mean would be the
-  most lipophilic fragrance component), ``coverage`` is the share of weight that had a
-  known index. Results per ingredient are cached per process (batch scoring).
+  most lipophilic fragrance component; a negligible term counts as 1e-6 cm/h there, below
+  the lowest Kp in the data), ``coverage`` is the share of weight that had a known index. Results per ingredient are cached per process (batch scoring).
 """
 
 from __future__ import annotations
@@ -76,6 +76,9 @@ CHANNEL_DEPTH_CM = 150e-4
 T_HALF_H = 23.0
 OCCLUSION_FACTOR = 2.0
 KP_REF_CM_PER_H = 1e-3
+# "negligible" as a number, for the product's geometric mean only: 1e-6 cm/h, below the
+# lowest Kp measured in Cheruvu 2022 (10^-5.4 cm/h). Ingredients report None, not this.
+NEGLIGIBLE_INDEX = 1e-6 / KP_REF_CM_PER_H
 INTACT_MW_LIMIT = 500.0
 NEGLIGIBLE = "negligible (outside the model's range)"
 DEFAULT_CURVE_HOURS = tuple(float(h) for h in range(0, 73, 6))
@@ -400,8 +403,8 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
             rows.append({"inci": m.inci, "position": m.position, "absorption_index": None,
                          "reason": terms["reason"] or "intact term unknown"})
             continue
-        idx = np.maximum(np.asarray(at["index"], float), 1e-12)
-        logsum += w * np.log10(idx)
+        idx = np.asarray(at["index"], float)
+        logsum += w * np.log10(np.maximum(idx, NEGLIGIBLE_INDEX))
         w_known += w
         if terms["intact_term"] == "model":
             ratio_logsum += w * np.log10(idx)
