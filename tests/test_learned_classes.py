@@ -244,13 +244,17 @@ class _TinyKB:
         return {"functions": ("SKIN CONDITIONING",), "eu_allergen": False}
 
 
+TINY_NAMES = (
+    [f"PALMITOYL TRIPEPTIDE-{i}" for i in range(1, 9)]
+    + [f"RETINYL {w}" for w in ("ACETATE", "PALMITATE", "OLEATE", "LINOLEATE", "PROPIONATE",
+                                "MYRISTATE", "STEARATE")]
+    + [f"{w} EXTRACT" for w in ("ROSE", "OAT", "RICE", "TEA", "KALE", "PEAR", "FIG")]
+)
+
+
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory, rules):
-    peptides = [f"PALMITOYL TRIPEPTIDE-{i}" for i in range(1, 9)]
-    retinoids = [f"RETINYL {w}" for w in ("ACETATE", "PALMITATE", "OLEATE", "LINOLEATE",
-                                          "PROPIONATE", "MYRISTATE", "STEARATE")]
-    others = [f"{w} EXTRACT" for w in ("ROSE", "OAT", "RICE", "TEA", "KALE", "PEAR", "FIG")]
-    model = lc.train_fallback(_TinyKB(peptides + retinoids + others), rules)
+    model = lc.train_fallback(_TinyKB(TINY_NAMES), rules)
     assert set(model.classes) == {"peptide", "retinoid"}
     directory = tmp_path_factory.mktemp("fallback")
     lc.save_fallback(model, directory)
@@ -319,3 +323,32 @@ def test_predict_command(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split("\t")[1] == "peptide"
     assert out[1].split("\t")[1] == "-"
+
+
+def test_fast_path_matches_the_estimators(small_model):
+    x = small_model._features(PROBES, None)
+    np.testing.assert_allclose(small_model.predict_proba(PROBES),
+                               small_model.classifier.predict_proba(x), atol=1e-6)
+
+
+def test_cache_gives_the_same_answer_for_spelling_variants(shipped):
+    first = shipped.predict(["Retinyl Linoleate X", "xqzv blorp"])
+    again = shipped.predict(["RETINYL  LINOLEATE X", "XQZV BLORP", "Retinyl Linoleate X"])
+    assert again == [first[0], first[1], first[0]]
+
+
+def test_apply_fallback_many_in_one_call():
+    model = _FakeModel({"A X": lc.LearnedPrediction(("retinoid",), 0.9, False),
+                        "B X": lc.LearnedPrediction(("peptide",), 0.95, False)})
+    lists = [_parsed(Mention("A X", "A X", 1)), _parsed(Mention("B X", "B X", 1))]
+    lc.apply_fallback_many(lists, model)
+    assert [p.ingredients[0].classes for p in lists] == [("retinoid",), ("peptide",)]
+    assert model.seen == ["A X", "B X"]
+
+
+def test_artifact_bytes_are_reproducible(tiny_dir, tmp_path, rules):
+    model = lc.train_fallback(_TinyKB(TINY_NAMES), rules)
+    lc.save_fallback(model, tmp_path)
+    a = json.loads((tiny_dir / lc.MANIFEST_FILE).read_text(encoding="utf-8"))
+    b = json.loads((tmp_path / lc.MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert a["artifacts"] == b["artifacts"]

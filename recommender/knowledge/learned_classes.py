@@ -55,6 +55,7 @@ import joblib
 import numpy as np
 import sklearn
 from scipy import sparse
+from scipy.special import expit
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -113,6 +114,19 @@ class FallbackModel:
     min_prob: float = config.LEARNED_CLASS_MIN_PROB
     info: dict = field(default_factory=dict)
 
+    _weights: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _bias: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One (n_features, n_classes) matrix instead of 17 estimator calls: a label has a few
+        # unmatched names, and OneVsRestClassifier's per-call overhead (~ms) would dominate.
+        estimators = getattr(self.classifier, "estimators_", [])
+        if estimators and all(hasattr(e, "coef_") for e in estimators):
+            self._weights = np.ascontiguousarray(
+                np.vstack([e.coef_.ravel() for e in estimators]).T)
+            self._bias = np.array([float(e.intercept_[0]) for e in estimators])
+
     def _features(self, names: Sequence[str], functions: Sequence[Iterable[str]] | None):
         xn = self.name_vectorizer.transform([fold_name(n) for n in names])
         if functions is None:
@@ -127,14 +141,30 @@ class FallbackModel:
         names = list(names)
         if not names:
             return np.zeros((0, len(self.classes)))
-        return self.classifier.predict_proba(self._features(names, functions))
+        x = self._features(names, functions)
+        if self._weights is None:
+            return self.classifier.predict_proba(x)
+        return expit(np.asarray(x @ self._weights) + self._bias)
 
     def predict(
         self, names: Sequence[str], functions: Sequence[Iterable[str]] | None = None
     ) -> list[LearnedPrediction]:
-        """One ``(classes, top probability, uncertain)`` per name (see ``decide``)."""
-        proba = self.predict_proba(names, functions)
-        return [decide(row, self.classes, self.min_prob) for row in proba]
+        """One ``(classes, top probability, uncertain)`` per name (see ``decide``); cached."""
+        names = list(names)
+        funcs = [()] * len(names) if functions is None else [
+            tuple(sorted(_function_dict(f))) for f in functions]
+        keys = [(fold_name(n), f) for n, f in zip(names, funcs, strict=True)]
+        todo = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if todo:
+            proba = self.predict_proba([k[0] for k in todo], [[f[3:] for f in k[1]] for k in todo])
+            if len(self._cache) + len(todo) > _CACHE_MAX:
+                self._cache.clear()
+            for key, row in zip(todo, proba, strict=True):
+                self._cache[key] = decide(row, self.classes, self.min_prob)
+        return [self._cache[k] for k in keys]
+
+
+_CACHE_MAX = 200_000
 
 
 def decide(row: Sequence[float], classes: Sequence[str], min_prob: float) -> LearnedPrediction:
@@ -471,7 +501,13 @@ def apply_fallback(parsed, model: FallbackModel, kb=None) -> None:
     was unsure and the mention is left without any class). ``match`` is not changed.
     ``kb`` (optional): supplies the CosIng functions of a fuzzy match's target as features.
     """
-    todo = [m for m in parsed.ingredients if m.match not in _KNOWN and fold_name(m.name)]
+    apply_fallback_many((parsed,), model, kb)
+
+
+def apply_fallback_many(parsed_lists: Iterable, model: FallbackModel, kb=None) -> None:
+    """``apply_fallback`` over many parsed lists with one model call (batch scoring)."""
+    todo = [m for parsed in parsed_lists for m in parsed.ingredients
+            if m.match not in _KNOWN and fold_name(m.name)]
     if not todo:
         return
     functions = None
@@ -480,7 +516,8 @@ def apply_fallback(parsed, model: FallbackModel, kb=None) -> None:
         for m in todo:
             rec = kb.record(m.inci) if m.inci else None
             functions.append(tuple((rec or {}).get("functions") or ()))
-    for m, pred in zip(todo, model.predict([m.name for m in todo], functions), strict=True):
+    preds = model.predict([m.name for m in todo], functions)
+    for m, pred in zip(todo, preds, strict=True):
         curated = tuple(m.classes) if m.match == "fuzzy" else ()
         m.classes = tuple(sorted(set(curated) | set(pred.classes)))
         m.class_confidence = round(pred.prob, 4)
