@@ -343,6 +343,8 @@ def label_metrics(y: np.ndarray, p: np.ndarray) -> dict:
     """ROC-AUC, AP, Brier, ECE, prevalence for one label over its labelled rows."""
     m = ~np.isnan(y) & ~np.isnan(p)
     y, p = y[m].astype(int), p[m]
+    if not len(y):
+        return {"n": 0}
     out = {"n": int(m.sum()), "positives": int(y.sum()), "prevalence": round(float(y.mean()), 4)}
     if 0 < y.sum() < len(y):
         out["roc_auc"] = round(float(roc_auc_score(y, p)), 4)
