@@ -109,7 +109,8 @@ def check_sklearn_version(built_with: str, *, name: str = "artifact") -> None:
         )
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same directory + rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -181,7 +182,7 @@ def save_artifact(
     """
     path = Path(path)
     data = dumps_artifact(obj)
-    _atomic_write_bytes(path, data)
+    atomic_write_bytes(path, data)
     digest = sha256_file(path)  # the bytes on disk, which is what load_artifact checks
     entry: dict[str, Any] = {
         "file": path.name,
@@ -199,7 +200,7 @@ def save_artifact(
     manifest.setdefault("artifacts", {})[path.name] = entry
     manifest["artifacts"] = dict(sorted(manifest["artifacts"].items()))
     text = json.dumps(manifest, indent=2, sort_keys=False, default=_json_default) + "\n"
-    _atomic_write_bytes(path.parent / MANIFEST_FILE, text.encode("utf-8"))
+    atomic_write_bytes(path.parent / MANIFEST_FILE, text.encode("utf-8"))
     return entry
 
 

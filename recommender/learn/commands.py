@@ -16,11 +16,8 @@ files are written atomically (temporary file + rename).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -30,17 +27,9 @@ OUTPUT_COLUMNS = ("logkp_cm_per_h", "kp_cm_per_h", "out_of_domain", "domain_reas
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual file mode
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    from recommender.learn.artifacts import atomic_write_bytes
+
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def _csv_text(header: list[str], rows: list[list]) -> str:
@@ -176,8 +165,3 @@ def train_permeability(out_dir: Path | None, seed: int, data_path: Path | None,
             for p in written:
                 click.echo(f"wrote {p}", err=True)
 
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

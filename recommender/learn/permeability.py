@@ -130,6 +130,7 @@ def smiles_descriptors(smiles: str) -> dict | None:
         neutral = frag
     atoms = list(frag.GetAtoms())
     return {
+        "organic": any(a.GetAtomicNum() == 6 for a in atoms),
         "mw": float(D.MolWt(frag)),
         "hbd": int(Lipinski.NumHDonors(frag)),
         "hba": int(Lipinski.NumHAcceptors(frag)),
@@ -256,7 +257,8 @@ def compound_table(rows: pd.DataFrame) -> pd.DataFrame:
         if desc is None:
             continue
         records.append({
-            "group": group, "name": g["name"].iloc[0], "smiles": smiles, **desc,
+            "group": group, "name": g["name"].iloc[0], "smiles": smiles,
+            **{k: v for k, v in desc.items() if k != "organic"},
             "logkow": float(g["logkow"].mean()), "logkp": float(g["logkp"].mean()),
             "n": len(g),
         })
@@ -476,7 +478,10 @@ def prepare(smiles: str | None = None, mw: float | None = None,
         desc = smiles_descriptors(smiles)
         if desc is None:
             raise ValueError(f"unparseable SMILES: {smiles!r}")
-        feats = dict(desc)
+        if logkow_v is None and not desc["organic"]:
+            raise ValueError("no logkow given and no carbon in the structure: Crippen's "
+                             "logP does not apply to inorganic species")
+        feats = {k: v for k, v in desc.items() if k != "organic"}
         feats["logkow"], source = (logkow_v, "given") if logkow_v is not None else (
             desc["crippen"], "crippen")
         feats["potts_guy"] = float(potts_guy_logkp(feats["logkow"], feats["mw"]))
@@ -552,7 +557,7 @@ def train_and_save(out_dir: str | Path | None = None, *, seed: int = 0,
     """Train on the full data, save the artifact + manifest + metrics json. Returns metrics."""
     import json
 
-    from recommender.learn.artifacts import save_artifact
+    from recommender.learn.artifacts import atomic_write_bytes, save_artifact
 
     out_dir = Path(out_dir) if out_dir is not None else MODEL_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -565,8 +570,10 @@ def train_and_save(out_dir: str | Path | None = None, *, seed: int = 0,
                                  "features": list(FEATURES),
                                  "reduced_features": list(REDUCED_FEATURES)})
     summary["model_version"] = f"{MODEL_NAME}@{entry['sha256'][:12]}"
-    (out_dir / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out_dir / "oof_predictions.json").write_text(json.dumps(metrics["oof"]) + "\n")
+    atomic_write_bytes(out_dir / "metrics.json",
+                       (json.dumps(summary, indent=2) + "\n").encode())
+    atomic_write_bytes(out_dir / "oof_predictions.json",
+                        (json.dumps(metrics["oof"]) + "\n").encode())
     _load.cache_clear()
     return metrics
 
