@@ -203,8 +203,14 @@ def _fix_schema(schema):
 
 
 def _pool_context():
+    """forkserver (the server preloads the knowledge base, so workers fork with it in memory)
+    where available, else spawn. Not fork: the parent runs threads (pyarrow, tqdm)."""
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["recommender.batch._preload"])
+    return ctx
 
 
 # ----------------------------------------------------------------------------- the run

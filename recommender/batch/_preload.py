@@ -1,0 +1,11 @@
+"""Imported by the forkserver before it forks pool workers: the modules a worker needs and
+the knowledge base are loaded once there, so every worker forked from it starts with them in
+memory (shared copy-on-write) instead of importing and loading them again."""
+
+try:
+    import recommender.batch.local  # noqa: F401 - pandas, pyarrow, scoring
+    from recommender.knowledge.reader import default_reader
+
+    default_reader()
+except Exception:  # noqa: BLE001 - a worker's initializer loads it again and reports the error
+    pass
