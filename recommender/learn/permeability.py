@@ -429,6 +429,7 @@ def default_model_path() -> Path:
 def _load(path: str) -> tuple[PermeabilityModel, str]:
     from recommender.learn.artifacts import load_artifact
 
+    _rdkit()  # predictions need RDKit: fail here (ImportError), not mid-batch
     model, entry = load_artifact(path, with_entry=True)
     if not isinstance(model, PermeabilityModel):
         raise TypeError(f"{path} does not hold a PermeabilityModel")
