@@ -153,11 +153,17 @@ def test_alcohol_at_position_5_avoid(check):
 
 
 def test_alcohol_denat_at_position_6_caution(check):
-    a = check("sephora_2023", "P393401", day=1)       # foundation: alcohol 6, fragrance 27
+    a = check("sephora_2023", "P473008", day=1)       # alcohol denat. 6, fragrance 18
     assert ("drying_alcohol", "ALCOHOL DENAT.", 6) in rules(a)
-    assert ("fragrance", "PARFUM", 27) in rules(a)
+    assert ("fragrance", "PARFUM", 18) in rules(a)
     assert a.verdict == "avoid" and a.safe_from_day == 3   # the fragrance, not the alcohol
-    assert check("sephora_2023", "P393401", day=3).verdict == "caution"
+    assert check("sephora_2023", "P473008", day=3).verdict == "caution"
+
+
+def test_spaced_slash_alias_is_one_position(check):
+    # "Aqua / Water" is one ingredient: Alcohol Denat. printed fifth stays at position 5
+    a = check("sephora_2023", "P393401", day=1)
+    assert ("drying_alcohol_top5", "ALCOHOL DENAT.", 5) in rules(a)
     assert check("sephora_2023", "P393401", day=7).verdict == "suitable"
 
 

@@ -24,7 +24,7 @@ from recommender.inci import clean, split
 from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
 from recommender.inci.model import Mention, ParsedList
 
-_PERCENT = re.compile(r"\(?\s*(?:\+\s*/\s*-|±|<|≤)?\s*(\d{1,3}(?:[.,]\d{1,4})?)\s*%\s*(?:w/w|w/v)?\s*\)?")
+_PERCENT = re.compile(r"\(?\s*(?:\+\s*/\s*-|±|<|≤)?\s*(\d{1,3}(?:[.,]\d{1,6})?)\s*%\s*(?:w/w|w/v)?\s*\)?")
 _EDGE = re.compile(r"^[\s*\-+#.,:;'\"!?]+|[\s*\-+#.,:;'\"!?\[\]]+$")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _QUALIFIER = re.compile(
@@ -50,6 +50,11 @@ _QUALIFIER_WORDS = re.compile(
 )
 _CAS = re.compile(r"\(?\s*(?:cas(?:\s*(?:no\.?|number|#))?\s*:?\s*)?\b\d{2,7}-\d{2}-\d\b\s*\)?",
                   re.IGNORECASE)
+_PURPOSE = re.compile(
+    r"\s*:\s*(?:sunscreens?|skin protectants?|acne (?:treatment|medication)|anti-?acne|"
+    r"antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?|purpose)\b.*$",
+    re.IGNORECASE,
+)
 _SHARED_SUFFIX = re.compile(
     r"(?:CO|CROSS)?POLYMERS?$|TRIGLYCERIDES?$|GLYCERIDES?$|ESTERS?$|SILICATE$|"
     r"ACRYLATES?$|FERMENT(?: FILTRATE| LYSATE)?$",
@@ -193,6 +198,10 @@ def _token(raw: str, canon: Canonicalizer):
             except ValueError:
                 percent = None
             name = (name[: m.start()] + " " + name[m.end():]).strip()
+    if "[" in name:
+        name = name.replace("[", "(").replace("]", ")")  # "Citrus Limon Peel Oil [Citrus Medica Limonum Oil]"
+    if ":" in name:
+        name = _PURPOSE.sub("", name)  # drug facts: "Titanium Dioxide 3.55%: Sunscreen"
     if "(" in name:
         name = _QUALIFIER.sub(" ", name).replace("()", " ")
     name = " ".join(_EDGE.sub("", name).split())
@@ -283,7 +292,8 @@ _CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
 def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
     out: list[_Token] = []
     for t in toks:
-        if (t.match.kind is None or not t.whole) and " " in t.name and len(t.name) <= 160:
+        if (t.match.kind is None or not t.whole) and " " in t.name and "/" not in t.name \
+                and len(t.name) <= 160:
             names = canon.run_cache.get(t.name, False)
             if names is False:
                 names = _run_together(t.name, canon, depth=4)

@@ -4,7 +4,9 @@ The one place where the parser (which knows no ingredient) meets the knowledge b
 the canonicaliser gets the KB's canonical names, the project's alias table
 (``data/aliases.csv``) and the restricted names (never a fuzzy target); each mention then
 gets its classes from the curated class rules applied to its KB record (CosIng functions,
-EU allergen flag). Everything is built once per process and cached.
+EU allergen flag). A name the KB does not know (or knows only by a fuzzy reading) gets its
+classes from the learned name-pattern fallback, which reports its probability and leaves a
+name it is unsure of unclassed and marked uncertain. Everything is built once per process.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from recommender.inci.model import ParsedList
 from recommender.inci.parse import parse_list
 from recommender.knowledge.classes import ClassRules, load_class_rules
 from recommender.knowledge.kb import KnowledgeBase, default_kb
+from recommender.knowledge.learned_classes import FallbackModel, apply_fallback, default_fallback
 
 
 def load_aliases(path: Path | None = None) -> dict[str, str]:
@@ -31,9 +34,11 @@ def load_aliases(path: Path | None = None) -> dict[str, str]:
 class Reader:
     """Parser + canonicaliser + classes over one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, aliases: dict[str, str], rules: ClassRules):
+    def __init__(self, kb: KnowledgeBase, aliases: dict[str, str], rules: ClassRules,
+                 fallback: FallbackModel | None = None):
         self.kb = kb
         self.rules = rules
+        self.fallback = fallback
         self.canon = Canonicalizer(
             kb.names(), aliases, kb.restricted_names(), fuzzy_min_score=config.FUZZY_MIN_SCORE
         )
@@ -57,17 +62,22 @@ class Reader:
     def read(self, text: object, *, fuzzy: bool = True) -> ParsedList:
         parsed = parse_list(text, self.canon, fuzzy=fuzzy)
         known = self._classes
+        learn = False  # any mention the KB does not know exactly or by alias
         for m in parsed.ingredients:
             inci = m.inci
             if inci is not None:
                 c = known.get(inci)
                 m.classes = c if c is not None else self.classes_of(inci)
+            if m.match is None or m.match == "fuzzy":
+                learn = True
+        if learn and self.fallback is not None:
+            apply_fallback(parsed, self.fallback, self.kb)
         return parsed
 
 
 @functools.lru_cache(maxsize=1)
 def default_reader() -> Reader:
-    return Reader(default_kb(), load_aliases(), load_class_rules())
+    return Reader(default_kb(), load_aliases(), load_class_rules(), default_fallback())
 
 
 def read_list(text: object, *, fuzzy: bool = True) -> ParsedList:

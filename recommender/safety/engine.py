@@ -323,6 +323,15 @@ def _identities(m: Mention) -> set[str]:
     return ids
 
 
+def _how_known(m: Mention) -> str:
+    """Say so when the class rests on a fuzzy reading or on the learned name model."""
+    if m.match == "fuzzy":
+        return f"read as {m.inci}, fuzzy match {m.match_score:g}"
+    if m.match is None and m.class_confidence is not None:
+        return f"unrecognised name; class from the name-pattern model, p={m.class_confidence:.2f}"
+    return ""
+
+
 def _where(m: Mention, components: list[str | None]) -> str:
     text = f"may contain, position {m.position}" if m.section == "may_contain" \
         else f"position {m.position}"
@@ -455,7 +464,7 @@ def assess(
             sev, end, is_open = _current(stages, t)
             flags.append(Flag("ingredient", rule, stages, sev, end, is_open, m.raw, m.inci,
                               m.position, m.component, m.section, klass, where=where,
-                              suffix=suffix))
+                              suffix=suffix, detail=_how_known(m)))
         if avoid_rules:
             hit = _avoid_match(m, ctx)
             if hit is not None:
