@@ -16,7 +16,7 @@ $(STAMP_RUN): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[dev,kb]'
+	$(BIN)/pip install -q -e '.[dev,kb,dask]'
 	touch $@ $(STAMP_RUN)
 
 install: $(STAMP_RUN)

@@ -279,11 +279,13 @@ def demo():
                as_json=False)
 
 
-if __name__ == "__main__":
-    main()
-
-
 from recommender.batch.commands import recommend, score  # noqa: E402
+from recommender.learn.commands import kp, train_permeability  # noqa: E402
 
 main.add_command(score)
 main.add_command(recommend)
+main.add_command(kp)
+main.add_command(train_permeability)
+
+if __name__ == "__main__":
+    main()
