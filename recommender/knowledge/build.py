@@ -17,6 +17,10 @@ Which real input or user need each rule answers:
 - Structure columns come from ``chem`` (defined chemicals only; '' means unknown, never 0).
 - ``classes`` comes from ``recommender.knowledge.classes`` (curated class files), so the
   vocabulary every output uses is computed once, here.
+- ``synonyms.csv``: names labels print for a defined chemical that CosIng spells otherwise
+  ("Nicotinamide", "3,7-Dimethyl-1,6-Octadien-3-Ol"), generated from the ``chemicals``
+  package's PubChem synonyms by CAS (see ``synonyms``; drop counts per filter in the
+  manifest's counts.synonyms).
 - Reproducible: rows sorted by name, floats written with 4 decimals, '|'-joined lists in a
   fixed order, no dates or timings in any artifact; the manifest records the sha256 of every
   artifact and input, package versions and counts, and is itself byte-stable.
@@ -39,7 +43,8 @@ from pathlib import Path
 from recommender import config
 from recommender.knowledge import annexes as ax
 from recommender.knowledge import chem
-from recommender.knowledge.kb import CI_INDEX_FILE, INGREDIENTS_FILE, MANIFEST_FILE
+from recommender.knowledge import synonyms as syn
+from recommender.knowledge.kb import CI_INDEX_FILE, INGREDIENTS_FILE, MANIFEST_FILE, SYNONYMS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +190,8 @@ def build_kb(
     *,
     require_classes: bool = True,
 ) -> dict:
-    """Build models/kb/{ingredients.csv, ci_index.csv, manifest.json}; return the manifest.
+    """Build models/kb/{ingredients.csv, ci_index.csv, synonyms.csv, manifest.json}; return
+    the manifest.
 
     ``data_dir``: the public datasets (default ``config.data_dir()``); read only.
     ``out_dir``: where to write (default ``config.KB_DIR``).
@@ -347,6 +353,14 @@ def build_kb(
     ci_path = out_dir / CI_INDEX_FILE
     _write_csv(ci_path, CI_COLUMNS, ci_rows)
 
+    # Generated synonyms (PubChem names via chemicals) for the defined chemicals.
+    t_syn = time.perf_counter()
+    syn_stats: Counter = Counter()
+    syn_table = syn.build_synonyms(out_rows, stats=syn_stats)
+    syn_path = out_dir / SYNONYMS_FILE
+    syn.write_synonyms(syn_path, syn_table)
+    timings["synonyms"] = time.perf_counter() - t_syn
+
     inputs = {
         f"data:{config.COSING_INVENTORY}": inv_path,
         f"data:{config.EU_ALLERGENS}": allergen_path,
@@ -357,12 +371,16 @@ def build_kb(
         else:
             inputs[f"data:{config.COSING_ANNEXES_DIR}/{path.name}"] = path
     inputs[f"project:{_rel(Path(curation.path), config.PROJECT_ROOT)}"] = Path(curation.path)
+    if Path(config.ALIASES_FILE).exists():   # the synonym table defers to the alias table
+        inputs[f"project:{_rel(Path(config.ALIASES_FILE), config.PROJECT_ROOT)}"] = Path(
+            config.ALIASES_FILE
+        )
     if class_rules is not None:
         for p in sorted(Path(config.CLASSES_DIR).glob("*.yaml")):
             inputs[f"project:{_rel(p, config.PROJECT_ROOT)}"] = p
     code = {
         f"recommender/knowledge/{m}.py": config.PACKAGE_DIR / "knowledge" / f"{m}.py"
-        for m in ("build", "annexes", "chem", "classes")
+        for m in ("build", "annexes", "chem", "classes", "synonyms")
     }
 
     manifest = {
@@ -377,6 +395,11 @@ def build_kb(
             CI_INDEX_FILE: {
                 "sha256": _sha256(ci_path), "bytes": ci_path.stat().st_size,
                 "rows": len(ci_rows), "columns": list(CI_COLUMNS),
+            },
+            SYNONYMS_FILE: {
+                "sha256": _sha256(syn_path), "bytes": syn_path.stat().st_size,
+                "rows": len(syn_table), "columns": list(syn.COLUMNS),
+                "source": syn.source_label(),
             },
         },
         "inputs": {
@@ -393,6 +416,7 @@ def build_kb(
             "annex_entries": {a: len(v) for a, v in annexes.items()},
             "annex_entries_matched": dict(sorted(matches.entries_matched.items())),
             **dict(sorted(counts.items())),
+            "synonyms": dict(sorted(syn_stats.items())),
         },
         "curation": {
             "file": _rel(Path(curation.path), config.PROJECT_ROOT),

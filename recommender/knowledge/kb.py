@@ -26,6 +26,7 @@ from recommender import config
 
 INGREDIENTS_FILE = "ingredients.csv"
 CI_INDEX_FILE = "ci_index.csv"
+SYNONYMS_FILE = "synonyms.csv"
 MANIFEST_FILE = "manifest.json"
 
 _BOOL_COLUMNS = ("prohibited", "restricted", "eu_allergen", "preservative", "uv_filter")
@@ -85,6 +86,8 @@ class KnowledgeBase:
         self._classes = {
             n: tuple(r["classes"].split("|")) for n, r in rows.items() if r.get("classes")
         }
+        self._synonyms_path: Path | None = None
+        self._synonyms: dict[str, str] | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -103,9 +106,15 @@ class KnowledgeBase:
             raise KnowledgeBaseError(
                 f"{manifest_path} is not valid JSON ({exc}). {_rebuild_hint(directory)}"
             ) from exc
+        artifacts = manifest.get("artifacts") or {}
+        syn_path = directory / SYNONYMS_FILE if SYNONYMS_FILE in artifacts else None
+        if syn_path is not None and not syn_path.exists():
+            raise KnowledgeBaseError(f"{syn_path} is missing. {_rebuild_hint(directory)}")
         if verify:
-            artifacts = manifest.get("artifacts") or {}
-            for fname, path in ((INGREDIENTS_FILE, ing_path), (CI_INDEX_FILE, ci_path)):
+            checked = [(INGREDIENTS_FILE, ing_path), (CI_INDEX_FILE, ci_path)]
+            if syn_path is not None:
+                checked.append((SYNONYMS_FILE, syn_path))
+            for fname, path in checked:
                 expected = (artifacts.get(fname) or {}).get("sha256")
                 if not expected:
                     raise KnowledgeBaseError(
@@ -128,7 +137,9 @@ class KnowledgeBase:
                 f"{ing_path} has {len(rows)} rows, manifest says {expected_rows}. "
                 + _rebuild_hint(directory)
             )
-        return cls(rows, ci, manifest, directory)
+        kb = cls(rows, ci, manifest, directory)
+        kb._synonyms_path = syn_path
+        return kb
 
     # ------------------------------------------------------------------ lookups
     def __len__(self) -> int:
@@ -157,6 +168,18 @@ class KnowledgeBase:
     def classes(self, inci: str) -> tuple[str, ...]:
         """Class ids of a canonical name (() when unknown or unclassed)."""
         return self._classes.get(canonical_key(inci), ())
+
+    def synonyms(self) -> dict[str, str]:
+        """Generated synonym (in ``fold.key`` form, e.g. 'NICOTINAMIDE') -> canonical INCI,
+        from synonyms.csv (PubChem synonyms via ``chemicals``; see knowledge/synonyms.py).
+        Empty when the KB has none. Checked against the manifest hash at load."""
+        if self._synonyms is None:
+            out: dict[str, str] = {}
+            if self._synonyms_path is not None:
+                with open(self._synonyms_path, encoding="utf-8", newline="") as fh:
+                    out = {r["synonym"]: r["inci"] for r in csv.DictReader(fh)}
+            self._synonyms = out
+        return dict(self._synonyms)
 
     def ci_index(self) -> dict[str, str]:
         """Colour-index number ('77491') -> the canonical INCI name to use ('IRON OXIDES')."""
