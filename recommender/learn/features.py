@@ -161,6 +161,11 @@ class _DiskCache:
                 json.dump(self.data, fh, separators=(",", ":"))
             os.replace(tmp, self.path)
             self.dirty = False
+            # keep the three newest fingerprints (the parser and KB change during development)
+            old = sorted(self.path.parent.glob("parse-*.json.gz"),
+                         key=lambda p: p.stat().st_mtime, reverse=True)[3:]
+            for p in old:
+                p.unlink(missing_ok=True)
         except OSError:
             pass
 
