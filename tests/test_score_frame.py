@@ -177,8 +177,8 @@ def test_formula_pieces():
 
 def test_weights_live_in_one_place(pinned):
     """Changing a weight in the Weights dataclass changes the score; nothing else needed."""
-    base = score_frame(pinned, make_score_context(day=2))
-    no_benefit = score_frame(pinned, ScoreContext(safety=make_context(day=2),
+    base = score_frame(pinned, ScoreContext(safety=make_context(day=2), use_models=False))
+    no_benefit = score_frame(pinned, ScoreContext(safety=make_context(day=2), use_models=False,
                                                   weights=Weights(benefit=0.0)))
     # without the benefit term, two products with nothing flagged tie at 100
     assert by_id(no_benefit, "P502588")["post_needling_score"] == 100
@@ -302,3 +302,21 @@ def test_input_column_named_like_an_output_is_kept(pinned):
     out = score_frame(df, make_score_context(day=2))
     assert (out["input_verdict"] == "from the shop").all()
     assert set(out["verdict"]) <= {"avoid", "caution", "suitable"}
+
+
+def test_learned_columns_equal_the_models_own_predict(sample):
+    """The adapter hands the featurizer our parses: the numbers must not change."""
+    models = default_models()
+    if not models.has_concerns:
+        pytest.skip("concern/skin-type models not trained here (columns are NaN, tested above)")
+    from recommender.learn import evaluate_models, features
+
+    df = sample.iloc[:80]
+    out = score_frame(df, make_score_context(day=2))
+    features._MEM_CACHE.clear()
+    ref = evaluate_models.predict(pd.DataFrame({"ingredients": df["ingredients"].tolist(),
+                                                "category": df["category"].tolist()}))
+    ok = (out["status"] == "ok").to_numpy()
+    for col in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness"):
+        np.testing.assert_allclose(out[col].to_numpy()[ok], ref[col].to_numpy()[ok], err_msg=col)
+    assert out.loc[ok, "concern_model_version"].str.startswith("concerns@").all()

@@ -8,11 +8,14 @@ fills a column with a made-up number.
 
 Columns it provides (DESIGN.md "Learned components"):
 
-- ``concern_<id>`` for the nine concern ids (:data:`CONCERNS`), P(concern);
-- ``skin_<type>`` for dry, oily, combination, normal, sensitive, P(suitable);
-- ``gentleness`` (= P(suitable for sensitive skin));
-- ``absorption_index`` (product absorption index at the person's time and depth);
-- per-class uptake used by the benefit term (not a column).
+- ``concern_<id>`` for the nine concern ids (:data:`CONCERNS`), P(concern), and
+  ``skin_<type>`` for dry, oily, combination, normal, sensitive, P(suitable), and
+  ``gentleness`` (= P(suitable for sensitive skin)): ``recommender.learn.evaluate_models``
+  (``load_models`` verifies each artifact against its manifest; ``predict``); the versions
+  read ``concerns@<sha256[:12]>`` / ``skin_types@<sha256[:12]>``;
+- ``absorption_index``: ``recommender.learn.absorption.product_absorption`` at the person's
+  time and depth; available when the permeability artifact loads (its version is the
+  absorption version).
 
 Each worker process builds one :class:`LearnedModels` (``default_models()``, cached), so a
 model is loaded once per process, never per chunk.
@@ -48,33 +51,40 @@ class LearnedModels:
 
     def __init__(self, *, enabled: bool = True):
         self.problems: dict[str, str] = {}
-        self._concern = self._skin = self._absorption = None
+        self._concern = self._skin = self._absorption = self._em = None
         self.concern_version = self.skin_type_version = self.absorption_version = UNAVAILABLE
         if not enabled:
             self.problems = {k: "disabled" for k in ("concern", "skin_type", "absorption")}
             return
-        self._concern, self.concern_version = self._load("concern", "recommender.learn.concerns")
-        self._skin, self.skin_type_version = self._load("skin_type", "recommender.learn.skin_types")
+        self._load_fit_models()
         self._absorption, self.absorption_version = self._load_absorption()
 
     # -- loading ---------------------------------------------------------------------------
-    def _load(self, key: str, module_name: str):
+    def _load_fit_models(self) -> None:
+        """Concern and skin-type models: recommender.learn.evaluate_models (load_models,
+        predict, model_versions), each artifact verified by its manifest when loaded."""
         try:
-            module = importlib.import_module(module_name)
+            em = importlib.import_module("recommender.learn.evaluate_models")
         except ImportError as exc:
-            self.problems[key] = f"{module_name} not available ({exc})"
-            return None, UNAVAILABLE
-        loader = getattr(module, "load_model", None) or getattr(module, "load", None)
-        if not callable(loader):
-            self.problems[key] = f"{module_name} has no load_model()"
-            return None, UNAVAILABLE
+            for key in ("concern", "skin_type"):
+                self.problems[key] = f"models not available ({exc})"
+            return
         try:
-            model = loader()
-            version = _version_of(model, module)
-        except Exception as exc:  # noqa: BLE001 - a missing/refused artifact: unavailable
-            self.problems[key] = f"{module_name}: model not loaded ({type(exc).__name__}: {exc})"
-            return None, UNAVAILABLE
-        return model, version
+            cm, sm, versions = em.load_models()
+        except Exception as exc:  # noqa: BLE001 - missing/refused artifact: unavailable
+            for key in ("concern", "skin_type"):
+                self.problems[key] = f"models not loaded ({type(exc).__name__}: {exc})"
+            return
+        # Batch scoring sees each list once: caching parses to disk would only grow a file
+        # that is rewritten after every chunk.
+        for model in (cm, getattr(sm, "model_", sm)):
+            feat = getattr(model, "featurizer_", None)
+            if feat is not None and hasattr(feat, "disk_cache"):
+                feat.disk_cache = False
+        self._em = em
+        self._concern, self._skin = cm, sm
+        self.concern_version = f"concerns@{versions.get('concerns', 'unknown')}"
+        self.skin_type_version = f"skin_types@{versions.get('skin_types', 'unknown')}"
 
     def _load_absorption(self):
         """Absorption is a formula over the permeability model: available when that loads."""
@@ -129,20 +139,16 @@ class LearnedModels:
         sub_texts = [texts[i] for i in idx]
         sub_cats = [categories[i] for i in idx]
         sub_parsed = [parsed[i] for i in idx]
-        if self._concern is not None:
-            got = _call_predict(self._concern, sub_texts, sub_cats, sub_parsed)
-            for c, cid in zip(CONCERN_COLUMNS, CONCERNS, strict=True):
-                col = _pick(got, (c, cid))
-                if col is not None:
-                    out[c][idx] = col
-        if self._skin is not None:
-            got = _call_predict(self._skin, sub_texts, sub_cats, sub_parsed)
-            for c, sid in zip(SKIN_COLUMNS, SKIN_TYPES, strict=True):
-                col = _pick(got, (c, sid, f"skin_type_{sid}"))
-                if col is not None:
-                    out[c][idx] = col
-            g = _pick(got, ("gentleness",))
-            out["gentleness"][idx] = g if g is not None else out["skin_sensitive"][idx]
+        if self._concern is not None or self._skin is not None:
+            import pandas as pd
+
+            frame = pd.DataFrame({"ingredients": sub_texts, "category": sub_cats})
+            _prime_parse_cache(sub_texts, sub_parsed)
+            got = self._em.predict(frame)
+            for c in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness"):
+                if c in got.columns:
+                    out[c][idx] = got[c].to_numpy(dtype="float64")
+            _bound_parse_cache()
         if self._absorption is not None:
             fn = self._absorption.product_absorption
             vals = np.empty(len(idx), dtype="float64")
@@ -154,36 +160,42 @@ class LearnedModels:
         return out
 
 
-def _version_of(model, module) -> str:
-    for obj in (model, module):
-        for attr in ("model_version", "version", "VERSION", "MODEL_VERSION", "__version__"):
-            v = getattr(obj, attr, None)
-            if callable(v):
-                v = v()
-            if isinstance(v, str) and v:
-                return v
-    return "unknown"
+def _prime_parse_cache(texts, parsed) -> None:
+    """Hand the featurizer the lists score_frame already read, instead of reading them again.
 
-
-def _call_predict(model, texts, cats, parsed):
-    import pandas as pd
-
-    frame = pd.DataFrame({"ingredients": list(texts), "category": list(cats)})
-    fn = getattr(model, "predict", None)
-    if fn is None:
-        raise TypeError(f"{model!r} has no predict()")
-    return fn(frame)
-
-
-def _pick(result, names: tuple[str, ...]):
-    """A column of a predict() result (DataFrame or dict), as a float array, or None."""
-    for name in names:
-        try:
-            col = result[name]
-        except (KeyError, IndexError, TypeError):
+    recommender.learn.features parses each text with the same reader (``_parse_one``: the
+    declared mentions as (canonical name or folded unknown name, position, component,
+    classes)) and caches the result per text; filling that cache with the same conversion
+    of our ParsedList halves the work per product. tests/test_score_frame.py checks that
+    the predictions are identical with and without it. (Asked of the models' owners: a
+    ``predict(..., parsed=...)`` entry point, which would replace this.)
+    """
+    features = importlib.import_module("recommender.learn.features")
+    cache = getattr(features, "_MEM_CACHE", None)
+    fold = getattr(features, "_fold_unknown", None)
+    if not isinstance(cache, dict) or fold is None:
+        return
+    for text, p in zip(texts, parsed, strict=True):
+        if text in cache:
             continue
-        return np.asarray(col, dtype="float64")
-    return None
+        entries = []
+        for m in p.ingredients:
+            if m.section != "declared":
+                continue
+            name = m.inci if m.inci else fold(m.name or m.raw)
+            if name == "?":
+                continue
+            entries.append((name, int(m.position), int(m.component), tuple(m.classes)))
+        cache[text] = tuple(entries)
+
+
+def _bound_parse_cache(limit: int = 20_000) -> None:
+    """The featurizer caches parses per distinct text: fine for training, unbounded over a
+    million-row catalog. Keep it bounded (each list is scored once in a batch anyway)."""
+    features = importlib.import_module("recommender.learn.features")
+    cache = getattr(features, "_MEM_CACHE", None)
+    if isinstance(cache, dict) and len(cache) > limit:
+        cache.clear()
 
 
 @functools.lru_cache(maxsize=2)
