@@ -57,13 +57,24 @@ def lookup(built):
         ("Ethanol", "ALCOHOL"),                                # CosIng: ALCOHOL (64-17-5)
         ("3,7-Dimethyl-1,6-Nonadien-3-Ol", "ETHYL LINALOOL"),  # sephora_2023 spelling
         ("D-Limonene", "LIMONENE"),
-        ("Propanol", "PROPYL ALCOHOL"),
+        ("Dipentene", "LIMONENE"),
+        ("Tetradecanoic Acid", "MYRISTIC ACID"),     # a CAS-index heading that is its own name
         ("Piperonal", "HELIOTROPINE"),
         ("Butylated Hydroxytoluene", "BHT"),
     ],
 )
 def test_label_names_resolve(lookup, printed, inci):
     assert lookup.get(fold.key(printed)) == inci
+
+
+@pytest.mark.parametrize("printed", ["Ethanone", "Propanol", "Cetone", "2-Propen-1-One"])
+def test_bare_index_headings_are_not_synonyms(lookup, printed):
+    """sephora_2023 prints CAS-index names, which the list splits at their comma:
+    "Ethanone, 1-(...-2-naphthalenyl)" (OTNE, not acetaldehyde), "Propanol, oxybis-"
+    (dipropylene glycol), "Aminomethyl, Propanol". PubChem lists 'ethanone' for
+    acetaldehyde and 'propanol' for 1-propanol; a bare heading other records use is kept
+    only when it is the record's own common or IUPAC name (tetradecanoic acid)."""
+    assert fold.key(printed) not in lookup
 
 
 def test_ethanol_goes_to_alcohol_not_alcohol_denat(rows, built):

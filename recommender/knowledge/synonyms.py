@@ -61,7 +61,7 @@ MIN_LEN, MAX_LEN = 3, 70
 # Order of the per-name filters (the first failing one is counted).
 NAME_FILTERS = (
     "length", "code", "letters", "inverted", "malformed", "form", "mixture", "salt_ester",
-    "acronym", "group", "other_compound", "material",
+    "acronym", "group", "other_compound", "heading", "material",
 )
 TABLE_FILTERS = ("canonical", "alias_conflict", "ambiguous")
 
@@ -335,6 +335,17 @@ def _material_names(records: Mapping[str, list[str]], rows: list[Mapping[str, st
     return frozenset(out)
 
 
+def _headings(records: Mapping[str, list[str]]) -> dict[str, set[str]]:
+    """CAS-index headings -> the CAS numbers whose names use them ("ethanone" in "ethanone,
+    1-(...-2-naphthalenyl)-", "propanol" in "propanol, oxybis-")."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for cas, names in records.items():
+        for n in names:
+            if ", " in n:
+                out[n.split(", ", 1)[0]].add(cas)
+    return out
+
+
 def build_synonyms(
     rows: Iterable[Mapping[str, str]],
     *,
@@ -364,6 +375,7 @@ def build_synonyms(
 
     records: dict[str, list[str]] = {}
     skeletons: dict[str, str] = {}
+    own_names: dict[str, set[str]] = {}
     for cas in sorted(by_cas):
         meta = _metadata(cas)
         if meta is None:
@@ -379,7 +391,9 @@ def build_synonyms(
             _norm(n) for n in (meta.common_name, meta.iupac_name, *(meta.synonyms or ())) if n
         ))
         skeletons[cas] = _skeleton(meta)
+        own_names[cas] = {fold.key(_norm(n)) for n in (meta.common_name, meta.iupac_name) if n}
     materials = _material_names(records, rows, aliases_path)
+    headings = _headings(records)
 
     # key -> {inci: (cas, raw name)}
     candidates: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
@@ -402,6 +416,12 @@ def build_synonyms(
                 why = _name_filter(
                     name, inci, inci_words, ions, inci_is_ester, botanical, skeletons[cas]
                 )
+                if (why is None and headings.get(name, set()) - {cas}
+                        and fold.key(name) not in own_names[cas]):
+                    # a bare index heading other records use ("Ethanone, 1-(...)" printed
+                    # on sephora_2023 labels, split at the comma): it names their parent
+                    # skeleton; kept only when it is this record's own common/IUPAC name
+                    why = "heading"
                 target = None
                 if why is None:
                     k = fold.key(name)
