@@ -428,53 +428,69 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         self.disk_cache = disk_cache
 
     # -- input handling
-    def _inputs(self, X) -> tuple[list[Parsed], list[str]]:
-        """X -> (parsed products, coarse categories)."""
+    def _inputs(self, X) -> tuple[list[Parsed], list[str], int]:
+        """X -> (parsed products, coarse categories, input width: 1 unless a 2-D array)."""
+        if isinstance(X, str):
+            raise ValueError("Expected a sequence of ingredient lists, got one string: "
+                             "wrap it in a list")
         if isinstance(X, pd.DataFrame) and "ingredients" in X.columns:
             parsed = parse_texts(X["ingredients"].tolist(), disk_cache=self.disk_cache)
             if "category" in X.columns:
                 cats = [coarse_category(c) for c in X["category"].tolist()]
             else:
                 cats = ["other"] * len(X)
-            return parsed, cats
+            return parsed, cats, 1
         if isinstance(X, pd.DataFrame):
             X = X.to_numpy(dtype=object)
         elif isinstance(X, pd.Series):
             X = X.tolist()
         if sp.issparse(X):
             raise TypeError("IngredientFeaturizer needs ingredient lists, not a sparse matrix")
+        if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__"):
+            X = np.asarray(X)
         if isinstance(X, np.ndarray):
             if X.ndim == 1:
+                if X.dtype.kind in "biufc":
+                    raise ValueError(
+                        "Expected a 2D array (one product per row, one ingredient per cell) "
+                        "or a sequence of ingredient texts, got a 1D numeric array. Reshape "
+                        "your data using array.reshape(-1, 1) for a single ingredient per product.")
                 X = X.tolist()
             elif X.ndim == 2:
                 if X.shape[0] < 1:
-                    raise ValueError(f"Found array with 0 sample(s) (shape={X.shape!r})")
+                    raise ValueError(f"Found array with 0 sample(s) (shape={X.shape!r}) while a "
+                                     "minimum of 1 is required.")
                 if X.shape[1] < 1:
-                    raise ValueError(f"Found array with 0 feature(s) (shape={X.shape!r})")
+                    raise ValueError(f"Found array with 0 feature(s) (shape={X.shape!r}) while "
+                                     "a minimum of 1 is required.")
                 if X.dtype.kind == "c":
                     raise ValueError("Complex data not supported")
-                return parse_names([list(r) for r in X]), ["other"] * X.shape[0]
+                return (parse_names([list(r) for r in X]), ["other"] * X.shape[0],
+                        int(X.shape[1]))
             else:
                 raise ValueError(f"Found array with dim {X.ndim}: expected 1 or 2")
         X = list(X)
         if not X:
             raise ValueError("Found array with 0 sample(s): need at least one product")
         if all(isinstance(x, str) or x is None for x in X):
-            return parse_texts(X, disk_cache=self.disk_cache), ["other"] * len(X)
+            return parse_texts(X, disk_cache=self.disk_cache), ["other"] * len(X), 1
         from recommender.inci.model import ParsedList
 
         if all(isinstance(x, ParsedList) for x in X):
             parsed = [tuple((m.inci or _fold_unknown(m.name or m.raw), m.position, m.component,
                              tuple(m.classes)) for m in p.ingredients
                             if m.section == "declared") for p in X]
-            return parsed, ["other"] * len(X)
-        return parse_names(X), ["other"] * len(X)
+            return parsed, ["other"] * len(X), 1
+        return parse_names(X), ["other"] * len(X), 1
 
     def fit(self, X, y=None):
         position_weight(1, self.weighting)  # validates the parameter
         if not isinstance(self.min_df, (int, np.integer)) or self.min_df < 1:
             raise ValueError(f"min_df must be a positive integer, got {self.min_df!r}")
-        parsed, _cats = self._inputs(X)
+        parsed, _cats, width = self._inputs(X)
+        # Informational: the input is ingredient lists of any length, so this is the width
+        # of the fitted 2-D array (1 for texts/frames) and transform does not enforce it.
+        self.n_features_in_ = width
         df: dict[str, int] = {}
         for p in parsed:
             for name in {e[0] for e in p}:
@@ -515,12 +531,13 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "vocabulary_")
-        parsed, cats = self._inputs(X)
+        parsed, cats, _width = self._inputs(X)
         return self._matrix(parsed, cats)
 
     def parsed_inputs(self, X) -> tuple[list[Parsed], list[str]]:
         """The parsed products and coarse categories ``transform`` would use (for reports)."""
-        return self._inputs(X)
+        parsed, cats, _width = self._inputs(X)
+        return parsed, cats
 
     def _matrix(self, parsed: list[Parsed], cats: list[str]) -> sp.csr_matrix:
         vocab = self.vocabulary_
