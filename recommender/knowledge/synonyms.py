@@ -1,5 +1,5 @@
 """Generated synonym table: names labels print for a defined chemical that CosIng spells
-differently ("Nicotinamide", "3,7-Dimethyl-1,6-Octadien-3-Ol", "Propanol"), taken from the
+differently ("Nicotinamide", "3,7-Dimethyl-1,6-Octadien-3-Ol", "D-Limonene"), taken from the
 ``chemicals`` package (PubChem synonyms indexed by CAS number), never from a hand-written
 table. Written at KB build time as models/kb/synonyms.csv.
 
@@ -12,12 +12,13 @@ Which real input or user need each rule answers:
 - PubChem synonym lists are depositor-submitted and messy. A synonym is kept only when it
   reads as a name of the same substance in the same form. Each rule below has a drop
   counter (``stats``) reported in the KB manifest:
-  ``length`` (3..70 characters), ``letters`` (at least 3 letters), ``code`` (registry
-  numbers and codes: CAS/EC numbers, 'nsc 1234', 'unii-...', 'ai3-...', formulas 'c10h16',
-  tokens with 3+ digits), ``inverted`` (CAS-index inverted names "alcohol, ethyl": a label
+  ``length`` (3..70 characters), ``code`` (registry numbers and codes: CAS/EC numbers,
+  'nsc 1234', 'unii-...', 'ai3-...', formulas 'c10h16', any run of 3+ digits), ``letters``
+  (at least 3 letters), ``inverted`` (CAS-index inverted names "alcohol, ethyl": a label
   splits at that comma anyway), ``malformed`` (unbalanced brackets, quotes, '%', ';'),
-  ``form`` (another material or form: solution, mixture, USP/NF/grade tags, '[', isotope
-  labels, denatured, polymer, hydrate unless the INCI says hydrate ...), ``mixture``
+  ``form`` (another material, grade or form: solution, mixture, USP/NF/grade tags,
+  bracketed tags '[usp]', '[german]', isotope labels, denatured, polymer, amorphous,
+  colloidal, oil, extract, hydrate unless the INCI says hydrate ...), ``mixture``
   (the synonym itself names a botanical, oil, extract or polymer: limonene's record lists
   "sweet orange oil" and "lemon extract"; the test is ``chem.is_defined_name`` on the
   synonym plus words that occur only in botanical/mixture KB names, e.g. LEMON, SINENSIS),
@@ -26,12 +27,20 @@ Which real input or user need each rule answers:
   ``acronym`` (a bare word of at most 4 letters: 'pol' is in 1-propanol's list, 'bha' means
   salicylic acid on a skincare label), ``group`` ("vitamin b": a group, not one substance),
   ``other_compound`` (``chemicals`` resolves the name to a record of another constitution,
-  by the first InChIKey block; stereo variants like d-limonene stay).
+  by the first InChIKey block; stereo variants like d-limonene stay), ``heading`` (a bare
+  CAS-index heading that other records use, "ethanone" from "Ethanone, 1-(...)-", unless
+  it is the record's own common or IUPAC name: sephora_2023 labels print index names that
+  the list splits at the comma, and acetaldehyde's record lists "ethanone").
 - Then over the whole table: ``canonical`` (the folded key, or its letters-and-digits form,
   is already a KB name: the exact match wins, and a synonym must never redirect one real
   INCI name to another), ``alias_conflict`` (the curated alias table, data/aliases.csv,
   maps the name to another INCI: the alias table wins; a synonym that agrees with its alias
-  is kept), ``ambiguous`` (the key or its loose form maps to more than one INCI).
+  is kept), ``material`` (the name of a source material learned from the data: what is
+  left of "neroli oil" in methyl anthranilate's record, of a botanical KB name, or of an
+  alias whose target is a botanical: "neroli", "chamomile"), ``ambiguous`` (the key or
+  its loose form maps to more than one INCI).
+- A record ``chemicals`` returns for another CAS number (the asked number is only in its
+  synonym list, e.g. a "limonene fraction" mixture) gives nothing (``cas_redirected``).
 - A CAS number shared by several KB rows (ALCOHOL and ALCOHOL DENAT. both carry 64-17-5)
   gives its synonyms to the one row whose own name the CAS record lists ('alcohol'), else to
   none (they would all be ambiguous).
