@@ -196,16 +196,17 @@ def parse_texts(texts: Iterable[object], *, disk_cache: bool = True) -> list[Par
 
 
 def _canonical_name(name: str) -> tuple[str, tuple[str, ...]]:
-    """One pre-parsed name -> (canonical INCI or folded token, classes)."""
+    """One pre-parsed name -> (canonical INCI or folded token, classes), as the text path
+    would read it (alias table, then fuzzy match)."""
     hit = _NAME_CACHE.get(name)
     if hit is None:
-        from recommender.knowledge.kb import canonical_key, default_kb
         from recommender.knowledge.reader import default_reader
 
-        reader = default_reader()
-        key = canonical_key(name)
-        inci = key if key in default_kb() else reader.canonicalise(name)
-        hit = (inci, reader.classes_of(inci)) if inci else (_fold_unknown(name), ())
+        mentions = [m for m in default_reader().read(name).ingredients if m.section == "declared"]
+        if len(mentions) == 1 and mentions[0].inci:
+            hit = (mentions[0].inci, tuple(mentions[0].classes))
+        else:
+            hit = (_fold_unknown(name), ())
         _NAME_CACHE[name] = hit
     return hit
 
