@@ -73,6 +73,7 @@ def coverage_report(texts: Iterable[object], *, top: int = 50, name: str = "",
     reader = reader or default_reader()
     status = collections.Counter()
     kinds = collections.Counter()
+    via = collections.Counter()
     unrec = collections.Counter()
     fuzzy_of: dict[str, tuple[str, float]] = {}
     products = 0
@@ -84,6 +85,8 @@ def coverage_report(texts: Iterable[object], *, top: int = 50, name: str = "",
             if m.section != "declared":
                 continue
             kinds[m.match or "unmatched"] += 1
+            if m.match == "alias":
+                via[m.match_via] += 1
             if not m.recognized:
                 key = m.name.lower()
                 unrec[key] += 1
@@ -107,6 +110,8 @@ def coverage_report(texts: Iterable[object], *, top: int = 50, name: str = "",
         "declared_mentions": declared,
         "exact": kinds["exact"],
         "alias": kinds["alias"],
+        "alias_curated": via["aliases"],
+        "alias_synonyms": via["synonyms"],
         "fuzzy": kinds["fuzzy"],
         "unmatched": kinds["unmatched"],
         "recognised_rate": round(recognised / declared, 4) if declared else None,
@@ -122,7 +127,8 @@ def format_coverage(r: dict) -> str:
         f"catalog: {r['catalog']}  products: {r['products']:,}  status: {r['status']}",
         f"declared mentions: {r['declared_mentions']:,}",
         f"  recognised (exact + alias): {r['exact'] + r['alias']:,} = {100 * (r['exact'] + r['alias']) / d:.2f} %"
-        f"  (exact {r['exact']:,}, alias {r['alias']:,})",
+        f"  (exact {r['exact']:,}, alias {r['alias']:,}: curated table {r['alias_curated']:,}, "
+        f"generated synonyms {r['alias_synonyms']:,})",
         f"  fuzzy (not counted): {r['fuzzy']:,} = {100 * r['fuzzy'] / d:.2f} %",
         f"  unmatched: {r['unmatched']:,} = {100 * r['unmatched'] / d:.2f} %",
         "unrecognised mentions by reason: "

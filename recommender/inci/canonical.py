@@ -6,7 +6,9 @@ set of restricted names. Lookup order, most trustworthy first:
 
 1. ``exact``: the folded name is a CosIng name (``fold.key``), or its letters-and-digits
    form is, unambiguously (``fold.loose_key``);
-2. ``alias``: the folded name is in the alias table ("Avobenzone", "Red 40", "Shea Butter");
+2. ``alias``: the folded name is in the curated alias table ("Avobenzone", "Red 40", "Shea
+   Butter"), or else in the generated synonym table (PubChem synonyms of the KB's defined
+   chemicals via CAS, e.g. "Nicotinamide"); ``Match.via`` says which;
 3. ``fuzzy`` (not "recognized"): a close spelling of exactly one name, refused when the
    target is restricted or prohibited, when the numbers differ (Peptide-4/-7, PEG-8/-80),
    or when short letter codes differ (Ceramide NP/AP). The score is reported.
@@ -31,6 +33,7 @@ class Match:
     inci: str | None
     kind: str | None          # "exact" | "alias" | "fuzzy" | None
     score: float | None
+    via: str | None = None    # which table: "inventory", "aliases", "synonyms", None
 
 
 NO_MATCH = Match(None, None, None)
@@ -43,6 +46,7 @@ class Canonicalizer:
         aliases: Mapping[str, str] | None = None,
         restricted: Iterable[str] = (),
         *,
+        synonyms: Mapping[str, str] | None = None,
         fuzzy_min_score: float = 92.0,
     ) -> None:
         self._exact: dict[str, str] = {}
@@ -61,6 +65,12 @@ class Canonicalizer:
         for alias, target in (aliases or {}).items():
             self._alias[fold.key(alias)] = target
             self._alias_loose.setdefault(fold.loose_key(alias), target)
+        # generated synonyms (PubChem via CAS): consulted after the curated alias table
+        self._synonym: dict[str, str] = {}
+        self._synonym_loose: dict[str, str] = {}
+        for syn, target in (synonyms or {}).items():
+            self._synonym[fold.key(syn)] = target
+            self._synonym_loose.setdefault(fold.loose_key(syn), target)
         self.restricted = frozenset(restricted)
         self.fuzzy_min_score = fuzzy_min_score
         self._choices: dict[str, list[str]] | None = None
@@ -89,18 +99,24 @@ class Canonicalizer:
         hit = self._exact.get(k)
         if hit is not None:
             redirected = self._alias.get(k)
-            return Match(redirected or hit, "exact", 100.0)
+            return Match(redirected or hit, "exact", 100.0, "inventory")
         hit = self._alias.get(k)
         if hit is not None:
-            return Match(hit, "alias", 100.0)
+            return Match(hit, "alias", 100.0, "aliases")
+        hit = self._synonym.get(k)
+        if hit is not None:
+            return Match(hit, "alias", 100.0, "synonyms")
         lk = fold.loose_key(name)
         hit = self._loose.get(lk)
         if hit is not None:
             redirected = self._alias.get(fold.key(hit))
-            return Match(redirected or hit, "exact", 100.0)
+            return Match(redirected or hit, "exact", 100.0, "inventory")
         hit = self._alias_loose.get(lk)
         if hit is not None:
-            return Match(hit, "alias", 100.0)
+            return Match(hit, "alias", 100.0, "aliases")
+        hit = self._synonym_loose.get(lk)
+        if hit is not None:
+            return Match(hit, "alias", 100.0, "synonyms")
         return NO_MATCH
 
     def fuzzy(self, name: str) -> Match:
@@ -138,7 +154,7 @@ class Canonicalizer:
                 continue
             if not _same_identity(k, choice):
                 continue
-            result = Match(target, "fuzzy", round(float(score), 1))
+            result = Match(target, "fuzzy", round(float(score), 1), "fuzzy")
             break
         return result
 

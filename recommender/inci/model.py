@@ -24,6 +24,7 @@ class Mention:
     classes: tuple[str, ...] = ()
     class_confidence: float | None = None  # set when classes came from the learned fallback
     uncertain: bool = False        # the learned fallback was unsure: left unclassed
+    match_via: str | None = None   # table that matched: "inventory" | "aliases" | "synonyms" | "fuzzy"
 
     @property
     def recognized(self) -> bool:
@@ -38,6 +39,7 @@ class Mention:
             "recognized": self.recognized,
             "match": self.match,
             "match_score": self.match_score,
+            "match_via": self.match_via,
             "classes": list(self.classes),
             "class_confidence": self.class_confidence,
             "uncertain": self.uncertain,

@@ -128,7 +128,8 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
         return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
     if clean_run and len(components) == 1 and all(h[1] == "declared" for h in hits):
         result.ingredients = [
-            Mention(h[0], h[1], i, "declared", 0, h[2], h[4], h[3].inci, h[3].kind, h[3].score)
+            Mention(h[0], h[1], i, "declared", 0, h[2], h[4], h[3].inci, h[3].kind, h[3].score,
+                    match_via=h[3].via)
             for i, (h, _, _) in enumerate(hits, 1)
         ]
         return result
@@ -353,7 +354,7 @@ def _number(toks: list[_Token]) -> list[Mention]:
             return _number_reordered(toks)
         m = t.match
         out.append(Mention(t.raw, t.name, pos, t.section, c, t.percent, t.alternatives,
-                           m.inci, m.kind, m.score))
+                           m.inci, m.kind, m.score, match_via=m.via))
     return out
 
 
@@ -376,7 +377,7 @@ def _number_reordered(toks: list[_Token]) -> list[Mention]:
             pos = declared.get(c, 0) + seen_may[c]
         m = t.match
         out.append(Mention(t.raw, t.name, pos, t.section, c, t.percent, t.alternatives,
-                           m.inci, m.kind, m.score))
+                           m.inci, m.kind, m.score, match_via=m.via))
     return out
 
 

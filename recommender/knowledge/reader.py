@@ -40,7 +40,8 @@ class Reader:
         self.rules = rules
         self.fallback = fallback
         self.canon = Canonicalizer(
-            kb.names(), aliases, kb.restricted_names(), fuzzy_min_score=config.FUZZY_MIN_SCORE
+            kb.names(), aliases, kb.restricted_names(), synonyms=kb.synonyms(),
+            fuzzy_min_score=config.FUZZY_MIN_SCORE,
         )
         self._classes: dict[str, tuple[str, ...]] = {}
 
