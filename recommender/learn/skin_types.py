@@ -32,7 +32,6 @@ import re
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 
 from recommender.learn import concerns as C
 from recommender.learn.features import IngredientFeaturizer, irritant_index, parse_texts
@@ -208,9 +207,7 @@ def train(frame: pd.DataFrame, Y: pd.DataFrame, *, seed: int = 0,
     platt = {}
     for j, t in enumerate(SKIN_TYPES):
         rows = ~np.isnan(Yn[:, j])
-        lr = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
-        lr.fit(K[rows].reshape(-1, 1), Yn[rows, j].astype(int))
-        platt[t] = (float(lr.coef_[0, 0]), float(lr.intercept_[0]))
+        platt[t] = C.platt_fit(K[rows], Yn[rows, j])
     source = {t: cv_metrics["per_type"][t]["output"] for t in SKIN_TYPES}
     summary = {t: {"roc_auc": cv_metrics["per_type"][t].get("roc_auc"),
                    "knowledge_roc_auc": cv_metrics["per_type"][t].get("knowledge_roc_auc")}
