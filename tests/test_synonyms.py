@@ -88,7 +88,9 @@ def test_ethanol_goes_to_alcohol_not_alcohol_denat(rows, built):
     "printed",
     ["Lemon Oil", "Sweet Orange Oil", "Orange Oil", "Citrus Sinensis Oil", "Neroli",
      "Chamomile", "Limonene Polymer", "Alcohols", "Vitamin B", "Pol", "Denatured Alcohol",
-     "Silicone", "Glycerin Solution"],
+     "Silicone", "Glycerin Solution",
+     # grades and brands of inorganic substances (silica, titanium dioxide pigments)
+     "Cab-O-Sil M-5", "Kronos", "Flamenco", "Bayertitan R-KB 2", "Titanium Oxide (JP16)"],
 )
 def test_other_materials_are_not_synonyms(lookup, printed):
     """Names in a PubChem record that denote another material (an oil, a plant, a polymer,

@@ -70,7 +70,7 @@ MIN_LEN, MAX_LEN = 3, 70
 # Order of the per-name filters (the first failing one is counted).
 NAME_FILTERS = (
     "length", "code", "letters", "inverted", "malformed", "form", "mixture", "salt_ester",
-    "acronym", "group", "other_compound", "heading", "material",
+    "acronym", "group", "trade_name", "other_compound", "heading", "material",
 )
 TABLE_FILTERS = ("canonical", "alias_conflict", "ambiguous")
 
@@ -86,6 +86,14 @@ _FORMULA = re.compile(r"^(?:[a-z]{1,2}\d+)+[a-z]{0,2}$")   # c10h16, c2h5oh
 _DIGITS3 = re.compile(r"\d{3,}")
 _ODD_CHARS = re.compile(r"[%;\"'`?*={}|<>@]")
 _HEXID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+_CONDENSED = re.compile(r"(?<![a-z])c\d*h\d")          # "(c2h5)3n", "(ch3)2o", "mfc5 h9"
+# A trailing qualifier in parentheses: pharmacopoeia and index tags "(jp16)", "(van)", "(tn)",
+# "(9ci)", product categories "(pigment)", "(oxide)", formulas "(tio2)"; stereo descriptors
+# "(e)", "(rs)", "(3beta)" are not qualifiers.
+_TRAILING = re.compile(r"\(([a-z]{2,}\d*|\d+[a-z]{2,}|[a-z]+ \d+)\)$")
+_STEREO = re.compile(r"^(?:\d*(?:alpha|beta|gamma|delta)|cis|trans|rs|sr|dl|ls|endo|exo|"
+                     r"syn|anti|meso|rac|sp|rp)$")
+_CARBON = re.compile(r"C(?![laroudsnefm])|c|\[C[@H\]]")   # a carbon atom in a SMILES
 _INVERTED = re.compile(r",(?:\s|$)")   # "alcohol, ethyl"; locant lists "1,2-" / "n,n-" stay
 # Bracketed tags: "[usp]", "[inn-latin]", "[german]", isotope labels "[3h]", "(14c)".
 _TAG = re.compile(r"\[[^\W\d_][^\W\d_ \-]*(?:[ \-][^\W\d_]+)*\]|"
@@ -177,8 +185,8 @@ def _ions(words: Iterable[str]) -> tuple[set[str], set[str]]:
 def _is_code(name: str) -> bool:
     if chem.valid_cas(name) or _REGISTRY.match(name) or _HEXID.search(name):
         return True
-    if _FORMULA.match(name.replace(" ", "")):   # needs a digit: "c10h16", not "etoh"
-        return True
+    if _FORMULA.match(name.replace(" ", "")) or _CONDENSED.search(name):
+        return True   # formulas need a digit: "c10h16", "(ch3)2o", not "etoh"
     # a run of 3+ digits ("alda 341", "ci 42045", EC/registry numbers, "dtxsid7020")
     return _DIGITS3.search(name) is not None
 
@@ -265,6 +273,7 @@ def _vocabulary(rows: list[Mapping[str, str]]) -> frozenset[str]:
 def _name_filter(
     name: str, inci: str, inci_words: set[str], ions: tuple[set[str], set[str]],
     inci_is_ester: bool, botanical: frozenset[str], skeleton: str,
+    vocabulary: frozenset[str] | None = None,
 ) -> str | None:
     """The first per-name rule ``name`` fails, or None when it may stand for ``inci``."""
     if not MIN_LEN <= len(name) <= MAX_LEN:
@@ -278,7 +287,9 @@ def _name_filter(
     if _malformed(name):
         return "malformed"
     words = _words(name)
-    if _TAG.search(name) or any(w in _FORM_WORDS for w in words):
+    trailing = _TRAILING.search(name)
+    if (_TAG.search(name) or any(w in _FORM_WORDS for w in words)
+            or (trailing and not _STEREO.match(trailing.group(1)))):
         return "form"
     if _HYDRATE.search(name) and "HYDRATE" not in inci:
         return "form"
@@ -294,6 +305,13 @@ def _name_filter(
         return "acronym"
     if _GROUP.match(name):
         return "group"
+    if vocabulary is not None and (
+        any(len(w) >= 3 and w.isalpha() and w not in vocabulary for w in words)
+        or not any(w in vocabulary for w in words)
+    ):
+        # inorganic records list grades and brands by the hundred ("cab-o-sil m 5",
+        # "bayertitan r-kb 2", "flamenco"): only names made of KB words stay
+        return "trade_name"
     if skeleton:
         other = _resolve_name(name)
         if other is not None and _skeleton(other) and _skeleton(other) != skeleton:
@@ -375,6 +393,10 @@ def build_synonyms(
     canonical = {fold.key(r["inci"]) for r in rows}
     canonical_loose = {fold.loose_key(r["inci"]) for r in rows}
     botanical = _vocabulary(rows)
+    kb_words = frozenset(
+        w.lower() for r in rows for w in re.split(r"[^A-Z]+", r["inci"].upper()) if len(w) >= 3
+    )
+    inorganic: set[str] = set()
 
     by_cas: dict[str, list[str]] = defaultdict(list)
     for r in rows:
@@ -400,12 +422,17 @@ def build_synonyms(
             _norm(n) for n in (meta.common_name, meta.iupac_name, *(meta.synonyms or ())) if n
         ))
         skeletons[cas] = _skeleton(meta)
+        if getattr(meta, "smiles", None) and not _CARBON.search(meta.smiles):
+            inorganic.add(cas)
         own_names[cas] = {fold.key(_norm(n)) for n in (meta.common_name, meta.iupac_name) if n}
     materials = _material_names(records, rows, aliases_path)
     headings = _headings(records)
 
     # key -> {inci: (cas, raw name)}
     candidates: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
+    # loose key -> every INCI whose record lists the name, whether or not a filter kept it
+    # there: a name two records list is ambiguous even when one side dropped it.
+    claimed: dict[str, set[str]] = defaultdict(set)
     for cas, names in records.items():
         incis = sorted(set(by_cas[cas]))
         if len(incis) > 1:
@@ -416,6 +443,8 @@ def build_synonyms(
                 incis = endorsed
             else:
                 stats["shared_cas_unresolved"] += 1
+        for name in names:
+            claimed[fold.loose_key(name)].update(incis)
         for inci in incis:
             inci_words = set(_words(inci))
             ions = _ions(inci_words)
@@ -423,7 +452,8 @@ def build_synonyms(
             for name in names:
                 stats["candidates"] += 1
                 why = _name_filter(
-                    name, inci, inci_words, ions, inci_is_ester, botanical, skeletons[cas]
+                    name, inci, inci_words, ions, inci_is_ester, botanical, skeletons[cas],
+                    kb_words if cas in inorganic else None,
                 )
                 if (why is None and headings.get(name, set()) - {cas}
                         and fold.key(name) not in own_names[cas]):
@@ -454,14 +484,15 @@ def build_synonyms(
                     continue
                 candidates[k][inci] = (cas, name)
 
-    # Ambiguity: the key, or its letters-and-digits form, maps to more than one INCI.
+    # Ambiguity: the key, or its letters-and-digits form, is claimed by more than one INCI.
     loose_targets: dict[str, set[str]] = defaultdict(set)
     for k, targets in candidates.items():
         loose_targets[fold.loose_key(k)].update(targets)
     out: list[tuple[str, str, str]] = []
     for k in sorted(candidates):
         targets = candidates[k]
-        if len(targets) > 1 or len(loose_targets[fold.loose_key(k)]) > 1:
+        lk = fold.loose_key(k)
+        if len(targets) > 1 or len(loose_targets[lk] | claimed[lk]) > 1:
             stats["dropped:ambiguous"] += len(targets)
             for inci, (cas, raw) in sorted(targets.items()):
                 note((raw, inci, cas, "ambiguous"))
