@@ -80,7 +80,7 @@ def test_bad_csv_every_row_accounted_for(tmp_path, rows):
         20: b"X4,Short",                                     # ragged: too few fields
     })
     out = tmp_path / "out.csv"
-    res = run("score", inp, "-o", out, "--day", "2")
+    res = run("score", inp, "-o", out, "--day", "2", "--no-models")
     assert res.exit_code == 0, res.output
     n_rows, n_scored, n_rejected = summary_numbers(res.stderr)
     assert (n_rows, n_scored, n_rejected) == (30 + 4, 31, 3)
@@ -197,7 +197,7 @@ def test_map_columns_and_missing_column(tmp_path, catalogs):
         columns={"ingredients": "clean_ingreds", "name": "product_name"})
     inp = tmp_path / "lf.csv"
     df.to_csv(inp, index=False)
-    res = run("score", inp, "-o", tmp_path / "o.csv", "--map",
+    res = run("score", inp, "-o", tmp_path / "o.csv", "--no-models", "--map",
               "ingredients=clean_ingreds,name=product_name")
     assert res.exit_code == 0, res.output
     assert (read_out(tmp_path / "o.csv")["status"] == "ok").sum() >= 13
@@ -225,18 +225,19 @@ def test_empty_and_header_only_inputs(tmp_path):
 def test_rejects_file_always_written_and_progress_only_on_request(tmp_path, rows):
     inp = tmp_path / "in.csv"
     write_csv(inp, rows.head(5))
-    res = run("score", inp, "-o", tmp_path / "o.csv", "--rejects", tmp_path / "bad.csv")
+    res = run("score", inp, "-o", tmp_path / "o.csv", "--rejects", tmp_path / "bad.csv",
+              "--no-models")
     assert res.exit_code == 0
     assert (tmp_path / "bad.csv").read_text() == "row,line,reason,raw\n"
     assert "scoring" not in res.stderr                 # not a terminal: no progress bar
-    res = run("score", inp, "-o", tmp_path / "o.csv", "--progress", "--json")
+    res = run("score", inp, "-o", tmp_path / "o.csv", "--progress", "--json", "--no-models")
     assert "scoring" in res.stderr
     summary = json.loads(res.stdout)
     assert summary["rows"] == summary["scored"] + summary["rejected"] == 5
 
 
 def test_fast_csv_matches_pandas(rows):
-    out = local_engine.score_frame(rows.head(20), make_score_context(day=2))
+    out = local_engine.score_frame(rows.head(20), make_score_context(day=2, use_models=False))
     mine = pd.read_csv(io.StringIO(fast_csv(out, header=True)), dtype=str, keep_default_na=False)
     theirs = pd.read_csv(io.StringIO(out.to_csv(index=False)), dtype=str, keep_default_na=False)
     pd.testing.assert_frame_equal(mine, theirs)
@@ -261,7 +262,7 @@ def test_failure_midway_leaves_previous_output(tmp_path, rows, monkeypatch):
 
     monkeypatch.setattr(local_engine, "score_chunk", failing)
     with pytest.raises(RuntimeError):
-        run_local(str(inp), str(out), make_score_context(), chunk_rows=20)
+        run_local(str(inp), str(out), make_score_context(use_models=False), chunk_rows=20)
     assert out.read_text() == "previous run\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
 
@@ -287,28 +288,34 @@ def _wait_for_partial(directory: Path, proc: subprocess.Popen, timeout: float = 
 
 @pytest.mark.slow
 def test_killed_run_leaves_no_partial_output(tmp_path, rows):
-    inp = tmp_path / "in.csv"
-    write_csv(inp, pd.concat([rows] * 60, ignore_index=True))      # 3600 rows: a long run
-    out = tmp_path / "out.csv"
-    out.write_text("previous run\n")
+    """SIGTERM: stopped and cleaned up, the previous OUT intact. SIGKILL (no chance to clean
+    up): OUT still absent, only a hidden temporary file left. Both runs at once (start-up,
+    not scoring, is what takes time here)."""
+    big = pd.concat([rows] * 60, ignore_index=True)                # 3600 rows: a long run
+    dirs = {}
+    for sig in ("term", "kill"):
+        d = tmp_path / sig
+        d.mkdir()
+        write_csv(d / "in.csv", big)
+        dirs[sig] = d
+    (dirs["term"] / "out.csv").write_text("previous run\n")
+    procs = {sig: _start(d / "in.csv", d / "out.csv") for sig, d in dirs.items()}
+    partial = {sig: _wait_for_partial(dirs[sig], procs[sig]) for sig in procs}
+    procs["term"].send_signal(signal.SIGTERM)
+    os.kill(procs["kill"].pid, signal.SIGKILL)
+    for p in procs.values():
+        p.communicate(timeout=60)
 
-    proc = _start(inp, out)                                        # SIGTERM: cleaned up
-    _wait_for_partial(tmp_path, proc)
-    proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert out.read_text() == "previous run\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv"]
+    assert procs["term"].returncode == 130
+    assert (dirs["term"] / "out.csv").read_text() == "previous run\n"
+    assert sorted(p.name for p in dirs["term"].iterdir()) == ["in.csv", "out.csv"]
 
-    out.unlink()
-    proc = _start(inp, out)                                        # SIGKILL: no cleanup at all
-    partial = _wait_for_partial(tmp_path, proc)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=60)
-    assert not out.exists() and not (tmp_path / "out.rejects.csv").exists()
-    leftovers = {p.name for p in tmp_path.iterdir()} - {"in.csv"}
-    assert leftovers <= {partial.name, partial.name.replace(".out.csv.", ".out.rejects.csv.")}
-    assert all(name.startswith(".") for name in leftovers)          # hidden temporaries only
+    d = dirs["kill"]
+    assert not (d / "out.csv").exists() and not (d / "out.rejects.csv").exists()
+    name = partial["kill"].name
+    leftovers = {p.name for p in d.iterdir()} - {"in.csv"}
+    assert leftovers <= {name, name.replace(".out.csv.", ".out.rejects.csv.")}
+    assert all(n.startswith(".") for n in leftovers)                 # hidden temporaries only
 
 
 # --- workers ------------------------------------------------------------------------------
@@ -318,8 +325,10 @@ def test_two_workers_write_the_same_bytes(tmp_path, rows):
     inp = tmp_path / "in.csv"
     write_csv(inp, rows, extra_lines={7: b"ragged,row"})
     one, two = tmp_path / "one.csv", tmp_path / "two.csv"
-    assert run("score", inp, "-o", one, "--chunk-rows", "15", "--day", "2").exit_code == 0
-    res = run("score", inp, "-o", two, "--chunk-rows", "15", "--day", "2", "--workers", "2")
+    assert run("score", inp, "-o", one, "--chunk-rows", "15", "--day", "2",
+               "--no-models").exit_code == 0
+    res = run("score", inp, "-o", two, "--chunk-rows", "15", "--day", "2", "--workers", "2",
+              "--no-models")
     assert res.exit_code == 0, res.output
     assert "2 worker(s)" in res.stderr
     assert one.read_bytes() == two.read_bytes()

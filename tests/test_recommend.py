@@ -17,12 +17,18 @@ from click.testing import CliRunner
 from recommender.cli import main
 from recommender.recommend import MAX_UNRECOGNIZED_SHARE, recommend
 from recommender.safety import assess, load_protocol
-from recommender.scoring import make_score_context
+from recommender.scoring import make_score_context as _make
 
 pytestmark = pytest.mark.data
 
 CLINIC = Path(__file__).parent / "fixtures" / "protocols" / "clinic_retinoid_day5.yaml"
 ALL = 100_000
+
+
+def make_score_context(**kw):
+    """The lists' safety does not depend on the learned models: run without them (fast)."""
+    kw.setdefault("use_models", False)
+    return _make(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -152,19 +158,20 @@ def test_budget(catalogs):
 def test_cli_recommend(tmp_path, catalogs):
     runner = CliRunner()
     res = runner.invoke(main, ["recommend", "--catalog", "lookfantastic_2020", "--day", "3",
-                               "--concerns", "dryness", "-k", "4", "--json"])
+                               "--concerns", "dryness", "-k", "4", "--json", "--no-models"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert [len(out[n]) for n in ("use_now", "later", "avoid")] == [4, 4, 4]
     assert out["context"]["concerns"] == ["dryness"]
-    if out["model_versions"]["concern_model_version"] == "unavailable":
-        assert any("concern model is not available" in w for w in out["warnings"])
+    assert out["model_versions"]["concern_model_version"] == "unavailable"
+    assert any("concern model is not available" in w for w in out["warnings"])
     df = catalogs("cosmetics_2017").head(40)
     path = tmp_path / "shelf.csv"
     df.to_csv(path, index=False)
     with open(path, "a") as fh:
         fh.write("broken,row\n")
-    res = runner.invoke(main, ["recommend", "--catalog", str(path), "--day", "2", "-k", "3"])
+    res = runner.invoke(main, ["recommend", "--catalog", str(path), "--day", "2", "-k", "3",
+                               "--concerns", "dryness,acne", "--skin-type", "dry"])
     assert res.exit_code == 0, res.output
     assert "USE NOW" in res.stdout and "LATER" in res.stdout and "Not medical advice" in res.stdout
     assert "1 catalog row(s) could not be read" in res.stdout

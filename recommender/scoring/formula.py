@@ -13,9 +13,13 @@ suits me?"):
   peptides, growth factors, ceramides, panthenol, centella, niacinamide, humectants),
   weighted by where they sit in the list (INCI order is concentration order above 1 %):
   ``1 - prod(1 - value[class] * w(best position of the class))`` over the classes present,
-  ``w(p) = 1/sqrt(p)``; the may-contain section never counts (DESIGN.md). When the absorption
-  model is available each class's term is scaled by its channel uptake relative to the
-  best-absorbed beneficial class of the product (``absorption_scaling``).
+  ``w(p) = 1/sqrt(p)``; the may-contain section never counts (DESIGN.md). Absorption: when
+  the absorption model is available, the term is multiplied by the delivery factor
+  ``floor + (1 - floor) * (1 - 1/x)``, ``x`` = the product's uptake relative to intact skin
+  at t (recommender.learn.absorption; ``1 - 1/x`` is the share that goes through the open
+  channels), ``floor`` = ``absorption_floor`` (what the actives still do on the surface once
+  the channels have closed). Without the model the factor is 1 (and the absorption columns
+  are NaN).
 - ``low_risk`` = 1 - absorbed risk, where
   ``risk = 1 - prod(1 - severity * w(position) * openness)`` over the ingredient flags of
   the safety engine (product-level flags such as the first 24 hours are timing, handled by
@@ -67,6 +71,7 @@ class Weights:
     low_risk: float = 0.20
     caution_factor: float = 0.75
     closed_flag_weight: float = 0.25
+    absorption_floor: float = 0.6
     severity_avoid: float = 1.0
     severity_caution: float = 0.5
     # value of each beneficial class on needled skin (humectants are in nearly every product)
@@ -113,6 +118,14 @@ def benefit_term(best: dict[str, int], weights: Weights = DEFAULT_WEIGHTS,
     return 1.0 - keep
 
 
+def delivery(x_vs_intact: float, weights: Weights = DEFAULT_WEIGHTS) -> float:
+    """Absorption factor of the benefit term (1 when the absorption model gave nothing)."""
+    if x_vs_intact != x_vs_intact or x_vs_intact is None or x_vs_intact < 1.0:
+        return 1.0
+    f = weights.absorption_floor
+    return f + (1.0 - f) * (1.0 - 1.0 / x_vs_intact)
+
+
 def gate(verdict: str, weights: Weights = DEFAULT_WEIGHTS) -> float:
     if verdict == "avoid":
         return 0.0
@@ -147,7 +160,9 @@ def describe() -> str:
         f"concern_fit {w.concern_fit:g}, skin_fit {w.skin_fit:g}, gentleness "
         f"{w.gentleness:g}, benefit {w.benefit:g}, low_risk (= 1 - risk) {w.low_risk:g}\n"
         f"gate: avoid 0, caution {w.caution_factor:g}, suitable 1\n"
-        f"benefit = 1 - prod(1 - value[class] / sqrt(position)); values: {vals}\n"
+        f"benefit = (1 - prod(1 - value[class] / sqrt(position))) * delivery; values: {vals}\n"
+        f"delivery = {w.absorption_floor:g} + {1 - w.absorption_floor:g} * (1 - 1/x_vs_intact) "
+        "(1 without the absorption model)\n"
         f"risk = 1 - prod(1 - severity / sqrt(position) * openness); severity avoid "
         f"{w.severity_avoid:g}, caution {w.severity_caution:g}; openness 1 open, "
         f"{w.closed_flag_weight:g} closed"

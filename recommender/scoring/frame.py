@@ -11,7 +11,8 @@ Per product (one row; every input column is kept, in order, and the index is kep
   ``benefit_term``, ``risk_term``, ``reasons_for`` / ``reasons_against`` (JSON lists);
 - ``post_procedure_friendly``: the badge (safe_from_day <= 1 at 1.0 mm mn, person-independent);
 - ``n_ingredients``, ``n_unrecognized``, ``unrecognized`` (JSON list of names as printed);
-- ``concern_<id>``, ``skin_<type>``, ``gentleness``, ``absorption_index``: the learned models
+- ``concern_<id>``, ``skin_<type>``, ``gentleness``, ``absorption_index``,
+  ``absorption_x_vs_intact``: the learned models
   through recommender.scoring.learned (NaN with version "unavailable" until trained);
 - ``protocol_name``, ``protocol_version``, ``*_model_version``, ``skinrec_version``.
 
@@ -38,7 +39,13 @@ from recommender import __version__
 from recommender.inci.model import ParsedList
 from recommender.safety import assess, post_procedure_friendly
 from recommender.scoring.context import ScoreContext
-from recommender.scoring.formula import BENEFIT_LABELS, benefit_term, combine, position_weight
+from recommender.scoring.formula import (
+    BENEFIT_LABELS,
+    benefit_term,
+    combine,
+    delivery,
+    position_weight,
+)
 from recommender.scoring.learned import (
     CONCERN_COLUMNS,
     SKIN_COLUMNS,
@@ -57,7 +64,8 @@ STRING_COLUMNS = ("status", "verdict", "reasons_for", "reasons_against", "flags"
                   "unrecognized", "protocol_name", "protocol_version", *VERSION_COLUMNS,
                   "skinrec_version")
 FLOAT_COLUMNS = ("safe_from_day", "post_needling_score", "score_when_safe", "benefit_term",
-                 "risk_term", *CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness", "absorption_index")
+                 "risk_term", *CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness", "absorption_index",
+                 "absorption_x_vs_intact")
 BOOL_COLUMNS = ("never_safe", "post_procedure_friendly")
 INT_COLUMNS = ("n_ingredients", "n_unrecognized")
 
@@ -65,7 +73,8 @@ OUTPUT_COLUMNS = (
     "status", "verdict", "safe_from_day", "never_safe", "post_needling_score",
     "score_when_safe", "post_procedure_friendly", "reasons_for", "reasons_against", "flags",
     "n_ingredients", "n_unrecognized", "unrecognized", *CONCERN_COLUMNS, *SKIN_COLUMNS,
-    "gentleness", "absorption_index", "benefit_term", "risk_term", "protocol_name",
+    "gentleness", "absorption_index", "absorption_x_vs_intact", "benefit_term", "risk_term",
+    "protocol_name",
     "protocol_version", *VERSION_COLUMNS, "skinrec_version",
 )
 _DTYPES = {**{c: object for c in STRING_COLUMNS}, **{c: "float64" for c in FLOAT_COLUMNS},
@@ -247,6 +256,7 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
     concern_mat = np.column_stack([learned[c] for c in CONCERN_COLUMNS])
     skin_mat = np.column_stack([learned[c] for c in SKIN_COLUMNS])
     gentleness = learned["gentleness"]
+    x_intact = learned["absorption_x_vs_intact"]
 
     verdict = [""] * n
     sfd = np.full(n, np.nan)
@@ -339,7 +349,8 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
                     if c in benefit_values and (c not in best or m.position < best[c]):
                         best[c] = m.position
                         where[c] = m.raw
-            b = benefit_term(best, weights)
+            x = x_intact[i]
+            b = benefit_term(best, weights) * delivery(x, weights)
             risk_now = 1.0 - keep_now
             risk_later = 1.0 - keep_later
             benefit_col[i] = round(b, 4)
@@ -360,6 +371,8 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
             for c in ranked[:3]:
                 reasons_for.append(f"contains {BENEFIT_LABELS.get(c, c)}: {where[c]} "
                                    f"(position {best[c]})")
+            if ranked and x == x and x >= 2:
+                reasons_for.append(f"channels still open: ~{x:.0f}x the uptake of intact skin")
             for c in ctx.concerns:
                 pc = concern_mat[i, CONCERN_COLUMNS.index(f"concern_{c}")]
                 if pc == pc:
@@ -399,6 +412,7 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
         data[c] = learned[c]
     data["gentleness"] = gentleness
     data["absorption_index"] = learned["absorption_index"]
+    data["absorption_x_vs_intact"] = x_intact
     data["benefit_term"] = benefit_col
     data["risk_term"] = risk_col
     data["protocol_name"] = [protocol.name] * n

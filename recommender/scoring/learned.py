@@ -13,9 +13,10 @@ Columns it provides (DESIGN.md "Learned components"):
   ``gentleness`` (= P(suitable for sensitive skin)): ``recommender.learn.evaluate_models``
   (``load_models`` verifies each artifact against its manifest; ``predict``); the versions
   read ``concerns@<sha256[:12]>`` / ``skin_types@<sha256[:12]>``;
-- ``absorption_index``: ``recommender.learn.absorption.product_absorption`` at the person's
-  time and depth; available when the permeability artifact loads (its version is the
-  absorption version).
+- ``absorption_index`` and ``absorption_x_vs_intact`` (the product's uptake relative to
+  intact skin, >= 1 while channels are open): ``recommender.learn.absorption.
+  product_absorption`` at the person's time and depth; available when the permeability
+  artifact loads (its version is the absorption version).
 
 Each worker process builds one :class:`LearnedModels` (``default_models()``, cached), so a
 model is loaded once per process, never per chunk.
@@ -132,6 +133,7 @@ class LearnedModels:
         out.update({c: _nan(n) for c in SKIN_COLUMNS})
         out["gentleness"] = _nan(n)
         out["absorption_index"] = _nan(n)
+        out["absorption_x_vs_intact"] = _nan(n)
         readable = np.fromiter((p.found for p in parsed), dtype=bool, count=n)
         if not readable.any():
             return out
@@ -151,12 +153,17 @@ class LearnedModels:
             _bound_parse_cache()
         if self._absorption is not None:
             fn = self._absorption.product_absorption
-            vals = np.empty(len(idx), dtype="float64")
+            vals = np.full(len(idx), np.nan)
+            xs = np.full(len(idx), np.nan)
             for j, p in enumerate(sub_parsed):
                 res = fn(p, t_hours, depth_mm=depth_mm, curve_hours=None)
-                v = res.get("absorption_index") if isinstance(res, dict) else res
-                vals[j] = float(v) if isinstance(v, int | float) and math.isfinite(v) else np.nan
+                v, x = res.get("absorption_index"), res.get("x_vs_intact")
+                if isinstance(v, int | float) and math.isfinite(v):
+                    vals[j] = float(v)
+                if isinstance(x, int | float) and math.isfinite(x):
+                    xs[j] = float(x)
             out["absorption_index"][idx] = vals
+            out["absorption_x_vs_intact"][idx] = xs
         return out
 
 
