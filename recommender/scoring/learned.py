@@ -196,7 +196,7 @@ def _prime_parse_cache(texts, parsed) -> None:
         cache[text] = tuple(entries)
 
 
-def _bound_parse_cache(limit: int = 20_000) -> None:
+def _bound_parse_cache(limit: int = 10_000) -> None:
     """The featurizer caches parses per distinct text: fine for training, unbounded over a
     million-row catalog. Keep it bounded (each list is scored once in a batch anyway)."""
     features = importlib.import_module("recommender.learn.features")
