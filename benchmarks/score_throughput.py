@@ -37,8 +37,13 @@ sys.path.insert(0, str(HERE))
 
 
 def _tree_memory(pid: int) -> tuple[int, int]:
-    """(sum of RSS, sum of PSS) in bytes over a process and its descendants."""
-    import psutil
+    """(sum of RSS, sum of PSS) in bytes over a process and its descendants (0, 0 without
+    psutil, which comes with the dask extra; then only the largest child's peak RSS, from
+    getrusage, is reported)."""
+    try:
+        import psutil
+    except ImportError:
+        return 0, 0
 
     try:
         root = psutil.Process(pid)
@@ -69,6 +74,10 @@ def measure(cmd: list[str], *, label: str) -> dict:
         time.sleep(0.25)
     out, err = proc.communicate()
     secs = time.perf_counter() - t0
+    if not peak_rss:
+        import resource
+
+        peak_rss = peak_pss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     if proc.returncode != 0:
         raise RuntimeError(f"{label} failed ({proc.returncode}): {err[-2000:]}")
     return {"label": label, "seconds": round(secs, 2), "peak_rss_mb": round(peak_rss / 2**20),

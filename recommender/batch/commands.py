@@ -127,6 +127,9 @@ def _score(inp, out, fmt_out, fmt_in, maps, rejects, hours, day, depth, modality
     if summary.rows == 0:
         click.echo(f"skinrec: {inp}: no rows to score", err=True)
         sys.exit(EXIT_NO_LIST)
+    if summary.scored == 0:
+        click.echo(f"skinrec: {inp}: no row could be read (all {summary.rows} rejected)", err=True)
+        sys.exit(EXIT_NO_LIST)
 
 
 def _recommend(catalog, fmt_in, maps, hours, day, depth, modality, avoid, pregnant, protocol_file,
