@@ -155,7 +155,7 @@ def test_manifest_records_metrics_and_beats_baseline(data_dir):
 
 def test_evaluate_reproduces_manifest(data_dir):
     res = E.evaluate_all(parts=("concerns",))["concerns"]
-    assert res["reproduced"], (res["max_abs_diff"], res["worst"])
+    assert res["reproduced"], (res["max_abs_diff"], res["worst"], res["stale_inputs"])
 
 
 def test_training_is_deterministic_on_a_subsample(data_dir, tmp_path):

@@ -150,31 +150,51 @@ def fast_sklearn():
     return sklearn.config_context(assume_finite=True, skip_parameter_validation=True)
 
 
-def platt_fit(z: np.ndarray, y: np.ndarray, *, l2: float = 1e-6,
+def platt_fit(z: np.ndarray, y: np.ndarray, *, l2: float = 1e-4,
               iterations: int = 100) -> tuple[float, float]:
-    """Platt scaling: (a, b) minimising the log loss of sigmoid(a*z + b) (Newton steps).
+    """Platt scaling: (a, b) minimising the log loss of sigmoid(a*z + b).
 
-    A 1-D problem solved in a few milliseconds, deterministically; a constant label gives
-    slope 0 and the (clipped) log-odds of the prevalence.
+    Newton steps with step halving on the standardised score (so any scale of ``z``, such
+    as an integer irritant count, converges), mapped back to ``z``'s scale; a tiny L2 on the
+    slope keeps separable data finite. Deterministic, a few milliseconds. A constant label
+    gives slope 0 and the (clipped) log-odds of the prevalence.
     """
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     prior = float(np.clip(y.mean(), 1e-3, 1 - 1e-3)) if len(y) else 0.5
-    if len(y) == 0 or y.min() == y.max():
-        return 0.0, float(np.log(prior / (1 - prior)))
-    a, b = 1.0, float(np.log(prior / (1 - prior)))
-    X = np.column_stack([z, np.ones_like(z)])
-    w = np.array([a, b])
+    logit = float(np.log(prior / (1 - prior)))
+    sd = float(z.std()) if len(z) else 0.0
+    if len(y) == 0 or y.min() == y.max() or sd == 0.0:
+        return 0.0, logit
+    mu = float(z.mean())
+    X = np.column_stack([(z - mu) / sd, np.ones_like(z)])
+    reg = np.array([l2 * len(z), 0.0])
+
+    def loss(w):
+        t = X @ w
+        return float(np.sum(np.logaddexp(0.0, t) - y * t) + 0.5 * reg[0] * w[0] ** 2)
+
+    w = np.array([0.0, logit])
+    current = loss(w)
     for _ in range(iterations):
         p = _sigmoid(X @ w)
-        grad = X.T @ (p - y) + l2 * w
-        h = p * (1 - p)
-        H = (X * h[:, None]).T @ X + l2 * np.eye(2)
+        grad = X.T @ (p - y) + reg * w
+        H = (X * (p * (1 - p))[:, None]).T @ X + np.diag(reg + 1e-12)
         step = np.linalg.solve(H, grad)
-        w = w - step
-        if np.abs(step).max() < 1e-10:
+        t = 1.0
+        while t > 1e-6:
+            cand = w - t * step
+            new = loss(cand)
+            if new <= current:
+                break
+            t /= 2
+        else:
             break
-    return float(w[0]), float(w[1])
+        w, improvement, current = cand, current - new, new
+        if improvement < 1e-12:
+            break
+    a = w[0] / sd
+    return float(a), float(w[1] - a * mu)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -523,5 +543,6 @@ def data_inputs(data_dir: str | os.PathLike | None = None) -> dict[str, Path]:
         return {
             "sephora_2023": config.data_path(config.CATALOGS["sephora_2023"][0]),
             "kb_ingredients": config.KB_DIR / "ingredients.csv",
+            "kb_manifest": config.KB_DIR / "manifest.json",
             "aliases": config.ALIASES_FILE,
         }

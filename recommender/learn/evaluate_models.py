@@ -35,7 +35,8 @@ import pandas as pd
 from recommender import config
 from recommender.learn import concerns as C
 from recommender.learn import skin_types as S
-from recommender.learn.artifacts import load_artifact, read_manifest, save_artifact
+from recommender.learn.artifacts import load_artifact, read_manifest, save_artifact, sha256_file
+from recommender.learn.features import parse_fingerprint
 
 CONCERN_DIR = "concerns"
 SKIN_DIR = "skin_types"
@@ -84,6 +85,7 @@ def train_concerns(data_dir=None, out_dir=None, seed: int = 0, subsample=None,
             "label_source": {c: f"Sephora highlight 'Good for: {t}'"
                              for c, t in C.CONCERNS.items()},
             "subsample": subsample,
+            "parse_fingerprint": parse_fingerprint(),
             "training_seconds": seconds,
         },
     )
@@ -110,6 +112,7 @@ def train_skin_types(data_dir=None, out_dir=None, seed: int = 0, subsample=None,
             "labels": [f"skin_{t}" for t in S.SKIN_TYPES] + ["gentleness"],
             "output_source": dict(model.source_),
             "subsample": subsample,
+            "parse_fingerprint": parse_fingerprint(),
             "training_seconds": seconds,
         },
     )
@@ -181,8 +184,23 @@ def evaluate_all(data_dir=None, models_dir=None, parts: Sequence[str] = ("concer
         metrics = _strip(mod.evaluate(frame, Y, seed=seed))
         diff, where = _max_diff(metrics, entry.get("metrics") or {})
         result[part] = {"metrics": metrics, "max_abs_diff": diff, "worst": where,
-                        "reproduced": diff <= tolerance}
+                        "reproduced": diff <= tolerance,
+                        "stale_inputs": stale_inputs(entry, mod.data_inputs(data_dir))}
     return result
+
+
+def stale_inputs(entry: dict, current: dict) -> list[str]:
+    """Inputs that changed since the artifact was trained (data files, KB, aliases, parser):
+    when metrics do not reproduce, this says why (retrain with `skinrec train`)."""
+    out = []
+    recorded = entry.get("inputs") or {}
+    for name, path in current.items():
+        rec = (recorded.get(name) or {}).get("sha256")
+        if rec is None or not Path(path).is_file() or sha256_file(path) != rec:
+            out.append(name)
+    if entry.get("parse_fingerprint") != parse_fingerprint():
+        out.append("parse_fingerprint (KB files, aliases, class files or parser code)")
+    return out
 
 
 # ----------------------------------------------------------------------------- prediction
@@ -462,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     res = evaluate_all(args.data_dir, args.models_dir)
     for part, r in res.items():
         print(f"{part}: reproduced={r['reproduced']} max_abs_diff={r['max_abs_diff']:.2e} "
-              f"{r['worst']}")
+              f"{r['worst']}" + (f" changed since training: {', '.join(r['stale_inputs'])}"
+                                 if r["stale_inputs"] else ""))
     return 0 if all(r["reproduced"] for r in res.values()) else 1
 
 

@@ -31,8 +31,9 @@ Which real input or need each piece answers:
     brand are never read.
 - Parsing 8,000 lists takes ~20 s: results are cached per process (dict keyed by the
   text) and on disk (JSON, keyed by the sha1 of the text, in ``SKINREC_CACHE_DIR`` or
-  ``~/.cache/skinrec``), invalidated by a fingerprint of the KB manifest, the alias table,
-  the class files and the parser source. The cache never enters a model artifact.
+  ``~/.cache/skinrec``), invalidated by a fingerprint of the KB files, the alias table,
+  the class files and the parser source (``parse_fingerprint``, recorded in the model
+  manifests: a model trained on another fingerprint reads labels differently). The cache never enters a model artifact.
 
 Inputs accepted by ``fit``/``transform`` (``X``):
 
@@ -94,7 +95,8 @@ def _sha256_path(p: Path, h) -> None:
 def parse_fingerprint() -> str:
     """Hash of everything a parse depends on: KB manifest, aliases, class files, parser code."""
     h = hashlib.sha256(_CACHE_VERSION.encode())
-    _sha256_path(config.KB_DIR / "manifest.json", h)
+    for p in sorted(config.KB_DIR.glob("*")):      # ingredients, synonyms, class fallback ...
+        _sha256_path(p, h)
     _sha256_path(config.ALIASES_FILE, h)
     for p in sorted(config.CLASSES_DIR.glob("*.yaml")):
         _sha256_path(p, h)

@@ -64,6 +64,9 @@ def parse_best_for(highlights: list[str]) -> set[str] | None:
 MIN_MODEL_AUC = 0.55
 
 
+_OUTPUTS = {"model": "model", "knowledge_index": "knowledge_index"}
+
+
 def choose_output(model_auc: float | None, knowledge_auc: float | None) -> str:
     """'model' when the labels beat the knowledge index (and chance), else 'knowledge_index'."""
     if model_auc is None:
@@ -125,7 +128,9 @@ class SkinTypeModel:
     def __init__(self, model: C.CalibratedLinearMultiLabel, source: dict[str, str],
                  knowledge_platt: dict[str, tuple[float, float]], cv: dict):
         self.model_ = model
-        self.source_ = dict(source)
+        # Canonical string objects: pickle memoises by identity, so equal strings from
+        # json (the manifest) and from code literals would otherwise pickle differently.
+        self.source_ = {t: _OUTPUTS[source[t]] for t in SKIN_TYPES}
         self.knowledge_platt_ = dict(knowledge_platt)
         self.cv_ = cv
         self.labels_ = SKIN_TYPES
@@ -137,7 +142,7 @@ class SkinTypeModel:
         for j, t in enumerate(SKIN_TYPES):
             if self.source_.get(t) == "knowledge_index":
                 a, b = self.knowledge_platt_[t]
-                P[:, j] = 1.0 / (1.0 + np.exp(-(a * k + b)))
+                P[:, j] = C._sigmoid(a * k + b)
         empty = np.array([len(p) == 0 for p in parsed])
         P[empty] = np.nan
         return P
