@@ -157,10 +157,19 @@ def read_csv_part(part: CsvPart) -> pd.DataFrame:
     return df
 
 
-def read_parquet_part(part: ParquetPart) -> pd.DataFrame:
+def _parquet_file(path: str):
+    """A pyarrow ParquetFile for a local path or an fsspec URL."""
     import pyarrow.parquet as pq
 
-    df = pq.ParquetFile(part.path).read_row_group(part.row_group).to_pandas()
+    if "://" in path:
+        import fsspec
+
+        return pq.ParquetFile(fsspec.open(path, "rb").open())
+    return pq.ParquetFile(path)
+
+
+def read_parquet_part(part: ParquetPart) -> pd.DataFrame:
+    df = _parquet_file(part.path).read_row_group(part.row_group).to_pandas()
     n = len(df)
     df[ROW_COLUMN] = pd.Series(range(part.first_row, part.first_row + n), dtype="int64", index=df.index)
     if part.file_label is not None:
@@ -250,9 +259,7 @@ def _plan(paths: list[str], fmt_in: str, partition_rows: int):
             blank += stats.blank_lines
             warnings += [f"{path}: {w}" for w in stats.warning_lines()]
         else:
-            import pyarrow.parquet as pq
-
-            pf = pq.ParquetFile(path)
+            pf = _parquet_file(path)
             first = 1
             for rg in range(pf.num_row_groups):
                 parts.append(ParquetPart(path, rg, first, label))
@@ -273,9 +280,7 @@ def _input_meta(part) -> pd.DataFrame:
         for c, dt in zip(_REJ, ("int64", object, object), strict=True):
             df[c] = pd.Series([], dtype=dt)
         return df
-    import pyarrow.parquet as pq
-
-    empty = pq.ParquetFile(part.path).schema_arrow.empty_table().to_pandas()
+    empty = _parquet_file(part.path).schema_arrow.empty_table().to_pandas()
     return read_parquet_part_empty(empty, part)
 
 
@@ -292,9 +297,7 @@ def read_parquet_part_empty(empty: pd.DataFrame, part: ParquetPart) -> pd.DataFr
 
 def _read_any(part):
     if isinstance(part, ParquetPart) and part.row_group < 0:
-        import pyarrow.parquet as pq
-
-        empty = pq.ParquetFile(part.path).schema_arrow.empty_table().to_pandas()
+        empty = _parquet_file(part.path).schema_arrow.empty_table().to_pandas()
         return read_parquet_part_empty(empty, part)
     return read_part(part)
 

@@ -35,9 +35,11 @@ suits me?"):
 ``caution_factor``, suitable -> 1. A term is unavailable (dropped, the other weights
 renormalised) when the person did not ask for it (no concerns / no skin type given) or when
 its model has not been trained (the ``*_model_version`` columns say "unavailable"): the
-score never stands on made-up numbers. ``score_when_safe`` is the same formula at the day
-the product becomes usable (max(t, safe_from_day)), used to rank "later" products; it is
-NaN for a product that is never safe for this person and for an unreadable list.
+score never stands on made-up numbers. ``score_when_safe`` is the same formula with the
+verdict and the risk at the day the product becomes usable (max(t, safe_from_day)); the
+other terms keep their value at t (the absorption factor is not recomputed for that day).
+It ranks the "later" products; NaN for a product that is never safe for this person and
+for an unreadable list.
 
 Reasons for and against are short sentences built from the same terms, so an explanation
 never disagrees with the number.
