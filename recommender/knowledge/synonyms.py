@@ -24,8 +24,12 @@ Which real input or user need each rule answers:
   synonym plus words that occur only in botanical/mixture KB names, e.g. LEMON, SINENSIS),
   ``salt_ester`` (a salt, counter-ion or ester word not in the INCI name, or the INCI's
   counter-ion missing from the synonym: "benzoic acid" never maps to SODIUM BENZOATE),
-  ``acronym`` (a bare word of at most 4 letters: 'pol' is in 1-propanol's list, 'bha' means
-  salicylic acid on a skincare label), ``group`` ("vitamin b": a group, not one substance),
+  ``acronym`` (at most 4 letters, punctuation aside: 'pol' is in 1-propanol's list, 'bha'
+  means salicylic acid on a skincare label), ``us_colour_name`` ("FD&C Blue No. 1": the
+  curated alias table maps US colour names to CI numbers, which carry the pigment class),
+  ``group`` ("vitamin b", "aldehydes", "keton": a group or class word, not one substance),
+  ``trade_name`` (inorganic records only: every word must occur in KB names, so silica and
+  pigment grades and brands like "cab-o-sil m 5" or "bayertitan r-kb 2" go),
   ``other_compound`` (``chemicals`` resolves the name to a record of another constitution,
   by the first InChIKey block; stereo variants like d-limonene stay), ``heading`` (a bare
   CAS-index heading that other records use, "ethanone" from "Ethanone, 1-(...)-", unless
@@ -70,7 +74,7 @@ MIN_LEN, MAX_LEN = 3, 70
 # Order of the per-name filters (the first failing one is counted).
 NAME_FILTERS = (
     "length", "code", "letters", "inverted", "malformed", "form", "mixture", "salt_ester",
-    "acronym", "group", "trade_name", "other_compound", "heading", "material",
+    "acronym", "us_colour_name", "group", "trade_name", "other_compound", "heading", "material",
 )
 TABLE_FILTERS = ("canonical", "alias_conflict", "ambiguous")
 
@@ -96,7 +100,7 @@ _STEREO = re.compile(r"^(?:\d*(?:alpha|beta|gamma|delta)|cis|trans|rs|sr|dl|ls|e
 _CARBON = re.compile(r"C(?![laroudsnefm])|c|\[C[@H\]]")   # a carbon atom in a SMILES
 _INVERTED = re.compile(r",(?:\s|$)")   # "alcohol, ethyl"; locant lists "1,2-" / "n,n-" stay
 # Bracketed tags: "[usp]", "[inn-latin]", "[german]", isotope labels "[3h]", "(14c)".
-_TAG = re.compile(r"\[[^\W\d_][^\W\d_ \-]*(?:[ \-][^\W\d_]+)*\]|"
+_TAG = re.compile(r"\[[^\]\d]*[^\W\d_]{2}[^\]\d]*\]|"
     r"[\[(](?:2h|3h|11c|13c|14c|15n|17o|18o|18f|32p|33p|35s|36cl|45ca|123i|125i|131i)[\])]")
 
 # Words marking another material, grade, form or preparation than the pure substance.
@@ -117,6 +121,8 @@ _FORM_WORDS = frozenset((
     "flavouring", "aroma", "fragrance", "perfume", "compound", "compounds", "product",
     "products", "complex", "complexes", "derivative", "derivatives", "deriv", "residue",
     "residues", "waste", "byproduct", "by-product", "tincture", "extract", "oil", "essence",
+    "group", "oplossingen", "loesungen", "loesung", "losung", "diluent", "solvent", "vehicle",
+    "carrier",
     "amorphous", "colloidal", "fused", "vitreous", "fumed", "precipitated", "slurry",
     "particles", "particle", "nano", "nanoparticles", "micronized",
 ))
@@ -158,8 +164,21 @@ _ANION_WORDS = {
 _SALT_WORDS = frozenset({"salt", "salts", "ester", "esters", "anion", "cation", "ion", "ions"})
 _MULTIPLIER = re.compile(r"^(?:mono|di|tri|tetra|penta|hexa|bis|tris|hemi|sesqui)(?=[a-z]{4,})")
 _ATE = re.compile(r"(?:ate|ite)$")
-_GROUP = re.compile(r"^vitamin [a-z]$")
+# Groups and class words, not one substance: "vitamin b", "aldehydes" and "keton" are in
+# formaldehyde's record, "alcohols" in ethanol's.
+_GROUP = re.compile(
+    r"^(?:vitamin [a-z]|(?:an? )?(?:aldehy?d[eo]?s?|aldeide|ketone?s?|cetones?|ethers?|esters?|"
+    r"alcohols?|acids?|amines?|amides?|oxides?|sugars?|salts?|waxe?s?|resins?|gums?))$"
+)
 _ACRONYM = re.compile(r"^[^\W\d_]{1,4}$")
+_STEREO_ONLY = re.compile(r"^[\d,\s\-()+]*(?:alpha|beta|gamma|delta|cis|trans|dl)[\d,\s\-()+]*$")
+_ACRONYM_PUNCT = re.compile(r"[\s.\-]+")
+# US colour additive names ("FD&C Blue No. 1", "D and C Red 33"): the curated alias table
+# maps them to CI numbers (data/aliases.csv, us_colour_name); PubChem puts them on dye
+# INCI names that carry no pigment class, so they never come from here.
+_US_COLOUR = re.compile(
+    r"^(?:ext)?f?d(?:and)?c(?:red|blue|green|yellow|orange|violet|brown|black|white)"
+)                                   # on the letters-and-digits form: "fdcblueno1"
 
 
 def _words(text: str) -> list[str]:
@@ -280,7 +299,7 @@ def _name_filter(
         return "length"
     if _is_code(name):
         return "code"
-    if len(_LETTER.findall(name)) < 3:
+    if len(_LETTER.findall(name)) < 3 or _STEREO_ONLY.match(name):
         return "letters"
     if _INVERTED.search(name):
         return "inverted"
@@ -301,8 +320,10 @@ def _name_filter(
     if not inci_is_ester and any(_ATE.search(w) and w not in inci_words for w in words
                                  if len(w) > 4):
         return "salt_ester"
-    if _ACRONYM.match(name):
+    if _ACRONYM.match(name) or _ACRONYM.match(_ACRONYM_PUNCT.sub("", name)):
         return "acronym"
+    if _US_COLOUR.match(re.sub(r"[^a-z0-9]+", "", name)):
+        return "us_colour_name"
     if _GROUP.match(name):
         return "group"
     if vocabulary is not None and (
