@@ -134,6 +134,18 @@ def test_predict_inputs(sephora, scored):
         E.predict(["Water", "Water"], ["Treatments"])
 
 
+def test_predict_from_parsed_lists_is_identical(sephora):
+    from recommender.knowledge.reader import read_list
+
+    rows = sephora.loc[[RETINOL_SERUM, SALICYLIC_PADS, EYE_CREAM], ["ingredients", "category"]]
+    parsed = [read_list(t) for t in rows["ingredients"]]
+    a = E.predict(rows)
+    b = E.predict(rows, parsed=parsed)
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="parsed"):
+        E.predict(rows, parsed=parsed[:2])
+
+
 def test_manifest_records_metrics_and_beats_baseline(data_dir):
     from recommender import config
     from recommender.learn.artifacts import read_manifest

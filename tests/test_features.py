@@ -99,6 +99,15 @@ def test_category_one_hot(fitted):
 ])
 def test_coarse_category(text, expected):
     assert coarse_category(text) == expected
+    assert coarse_category(expected) == expected        # idempotent on its own ids
+
+
+def test_transform_parsed_equals_transform(fitted):
+    f, frame, X, _names = fitted
+    from recommender.knowledge.reader import read_list
+
+    parsed = [F.from_parsed_list(read_list(t)) for t in frame["ingredients"]]
+    assert (f.transform_parsed(parsed, frame["category"].tolist()) != X).nnz == 0
 
 
 def test_never_reads_name_or_brand(fitted):

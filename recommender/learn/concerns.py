@@ -323,8 +323,11 @@ class CalibratedLinearMultiLabel(BaseEstimator):
     def predict_proba(self, frame) -> np.ndarray:
         """(n, labels) calibrated probabilities; NaN rows where nothing was read."""
         parsed, cats = self.featurizer_.parsed_inputs(frame)
-        X = self.featurizer_._matrix(parsed, cats)
-        P = self.proba_matrix(X)
+        return self.predict_proba_parsed(parsed, cats)
+
+    def predict_proba_parsed(self, parsed, categories=None) -> np.ndarray:
+        """As ``predict_proba`` for parsed products and their category strings."""
+        P = self.proba_matrix(self.featurizer_.transform_parsed(parsed, categories))
         empty = np.array([len(p) == 0 for p in parsed])
         P[empty] = np.nan
         return P

@@ -36,7 +36,7 @@ from recommender import config
 from recommender.learn import concerns as C
 from recommender.learn import skin_types as S
 from recommender.learn.artifacts import load_artifact, read_manifest, save_artifact, sha256_file
-from recommender.learn.features import parse_fingerprint
+from recommender.learn.features import from_parsed_list, parse_fingerprint, parse_texts
 
 CONCERN_DIR = "concerns"
 SKIN_DIR = "skin_types"
@@ -255,16 +255,28 @@ def _as_frame(products, categories=None) -> pd.DataFrame:
     return pd.DataFrame({"ingredients": texts, "category": cats})
 
 
-def predict(products, categories=None, *, models_dir=None) -> pd.DataFrame:
+def predict(products, categories=None, *, parsed=None, models_dir=None) -> pd.DataFrame:
     """Products -> concern_<id>, skin_<type> and gentleness columns (index kept for frames).
 
     ``products``: a DataFrame with ``ingredients`` (and optionally ``category``), or one
     text or a sequence of texts. ``categories``: one category for all or one per product
     (a retailer's category string; mapped to a coarse category, unknown -> 'other').
+    ``parsed``: the reader's ``ParsedList`` per product when the caller already read the
+    lists (``score_frame``): then the texts are not read again. Prediction never touches
+    the on-disk parse cache (that is for training data); the in-process cache is bounded.
     """
     frame = _as_frame(products, categories)
     cm, sm, _versions = load_models(models_dir)
-    out = pd.concat([C.concern_frame(cm, frame), sm.frame(frame)], axis=1)
+    if parsed is not None:
+        if len(parsed) != len(frame):
+            raise ValueError(f"{len(frame)} products but {len(parsed)} parsed lists")
+        entries = [from_parsed_list(p) for p in parsed]
+    else:
+        entries = parse_texts(frame["ingredients"].tolist(), disk_cache=False)
+    cats = frame["category"].tolist()
+    concern = pd.DataFrame(cm.predict_proba_parsed(entries, cats),
+                           columns=[f"concern_{c}" for c in cm.labels_], index=frame.index)
+    out = pd.concat([concern, sm.frame_parsed(entries, cats, index=frame.index)], axis=1)
     if isinstance(products, pd.DataFrame):
         out.index = products.index
     return out

@@ -78,6 +78,9 @@ Parsed = tuple[Entry, ...]
 
 _CACHE_VERSION = "1"
 _MEM_CACHE: dict[str, Parsed] = {}
+# The in-process cache serves training (a few thousand texts read several times); over a
+# million-row catalog it is cleared whenever it grows past this many texts.
+MEM_CACHE_LIMIT = 50_000
 _NAME_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
@@ -122,7 +125,15 @@ def _text_key(text: str) -> str:
 def _parse_one(text: str) -> Parsed:
     from recommender.knowledge.reader import read_list
 
-    parsed = read_list(text)
+    return from_parsed_list(read_list(text))
+
+
+def from_parsed_list(parsed) -> Parsed:
+    """A reader ``ParsedList`` -> the featurizer's parsed product (declared mentions only).
+
+    Callers that already read the lists (``score_frame``) pass these to ``predict(...,
+    parsed=...)`` instead of having every text read twice.
+    """
     out = []
     for m in parsed.ingredients:
         if m.section != "declared":
@@ -177,6 +188,8 @@ def parse_texts(texts: Iterable[object], *, disk_cache: bool = True) -> list[Par
     texts = ["" if t is None or (isinstance(t, float) and math.isnan(t)) else str(t)
              for t in texts]
     disk = _DiskCache(cache_dir() if disk_cache else None)
+    if len(_MEM_CACHE) + len(texts) > MEM_CACHE_LIMIT:
+        _MEM_CACHE.clear()
     out: list[Parsed] = []
     for t in texts:
         hit = _MEM_CACHE.get(t)
@@ -243,7 +256,7 @@ _CATEGORY_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sunscreen", ("sunscreen", "sun protect", "spf", "sun care")),
     ("self_tanner", ("tanner", "tanning", "self tan")),
     ("body", ("body", "bath", "hand", "foot")),
-    ("exfoliant", ("peel", "exfoliat", "scrub")),
+    ("exfoliant", ("peel", "exfolia", "scrub")),
     ("toner", ("toner", "mist", "essence")),
     ("mask", ("mask",)),
     ("oil", ("oil",)),
@@ -480,10 +493,7 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         from recommender.inci.model import ParsedList
 
         if all(isinstance(x, ParsedList) for x in X):
-            parsed = [tuple((m.inci or _fold_unknown(m.name or m.raw), m.position, m.component,
-                             tuple(m.classes)) for m in p.ingredients
-                            if m.section == "declared") for p in X]
-            return parsed, ["other"] * len(X), 1
+            return [from_parsed_list(p) for p in X], ["other"] * len(X), 1
         return parse_names(X), ["other"] * len(X), 1
 
     def fit(self, X, y=None):
@@ -536,6 +546,15 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "vocabulary_")
         parsed, cats, _width = self._inputs(X)
         return self._matrix(parsed, cats)
+
+    def transform_parsed(self, parsed: Sequence[Parsed], categories: Sequence[object] | None = None
+                         ) -> sp.csr_matrix:
+        """Features of already-parsed products (``parse_texts`` / ``from_parsed_list``) with
+        their retailer category strings (None: unknown)."""
+        check_is_fitted(self, "vocabulary_")
+        cats = [coarse_category(c) for c in categories] if categories is not None \
+            else ["other"] * len(parsed)
+        return self._matrix(list(parsed), cats)
 
     def parsed_inputs(self, X) -> tuple[list[Parsed], list[str]]:
         """The parsed products and coarse categories ``transform`` would use (for reports)."""

@@ -136,20 +136,31 @@ class SkinTypeModel:
         self.labels_ = SKIN_TYPES
 
     def predict_proba(self, frame) -> np.ndarray:
-        parsed, _ = self.model_.featurizer_.parsed_inputs(frame)
-        P = self.model_.predict_proba(frame)
-        k = -np.array([irritant_index(p) for p in parsed])
+        parsed, cats = self.model_.featurizer_.parsed_inputs(frame)
+        return self.predict_proba_parsed(parsed, cats)
+
+    def predict_proba_parsed(self, parsed, categories=None) -> np.ndarray:
+        """(n, 5) P(suitable) for parsed products; NaN rows where nothing was read."""
+        P = self.model_.predict_proba_parsed(parsed, categories)
+        k = -np.array([irritant_index(p) for p in parsed], dtype=np.float64)
         for j, t in enumerate(SKIN_TYPES):
             if self.source_.get(t) == "knowledge_index":
                 a, b = self.knowledge_platt_[t]
                 P[:, j] = C._sigmoid(a * k + b)
-        empty = np.array([len(p) == 0 for p in parsed])
+        empty = np.array([len(p) == 0 for p in parsed], dtype=bool)
         P[empty] = np.nan
         return P
 
     def frame(self, frame) -> pd.DataFrame:
         P = self.predict_proba(frame)
         index = frame.index if isinstance(frame, pd.DataFrame) else None
+        return self._as_frame(P, index)
+
+    def frame_parsed(self, parsed, categories=None, index=None) -> pd.DataFrame:
+        return self._as_frame(self.predict_proba_parsed(parsed, categories), index)
+
+    @staticmethod
+    def _as_frame(P: np.ndarray, index) -> pd.DataFrame:
         out = pd.DataFrame(P, columns=[f"skin_{t}" for t in SKIN_TYPES], index=index)
         out["gentleness"] = out["skin_sensitive"]
         return out
