@@ -102,6 +102,13 @@ def test_coarse_category(text, expected):
     assert coarse_category(expected) == expected        # idempotent on its own ids
 
 
+def test_changed_feature_code_is_refused(fitted, monkeypatch):
+    f, frame, _X, _names = fitted
+    monkeypatch.setattr(F, "_CATEGORY_RULES", F._CATEGORY_RULES[:-1])
+    with pytest.raises(F.FeatureLayoutError, match="skinrec train"):
+        f.transform(frame)
+
+
 def test_transform_parsed_equals_transform(fitted):
     f, frame, X, _names = fitted
     from recommender.knowledge.reader import read_list

@@ -343,6 +343,19 @@ AGGREGATES: tuple[str, ...] = (
 )
 
 
+def layout_hash() -> str:
+    """Hash of the feature layout defined in code (functions, active families, aggregates,
+    category rules). A fitted featurizer records it; transforming with another layout would
+    misalign the model's coefficients, so it is refused (retrain instead)."""
+    text = json.dumps([FUNCTIONS, FEATURE_GROUPS, AGGREGATES, _CATEGORY_RULES,
+                       _WORD_RE.pattern, _CACHE_VERSION], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class FeatureLayoutError(RuntimeError):
+    """A fitted featurizer meets feature code that has changed since it was fitted."""
+
+
 def _class_vocabulary() -> tuple[str, ...]:
     from recommender.knowledge.classes import VOCABULARY
 
@@ -519,6 +532,7 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         self.word_vocabulary_ = {w: i for i, w in enumerate(words)}
         self.class_names_ = _class_vocabulary() if self.classes else ()
         self.categories_ = COARSE_CATEGORIES if self.category else ()
+        self.layout_ = layout_hash()
         self.feature_names_out_ = self._names()
         self.n_features_out_ = len(self.feature_names_out_)
         return self
@@ -562,6 +576,11 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         return parsed, cats
 
     def _matrix(self, parsed: list[Parsed], cats: list[str]) -> sp.csr_matrix:
+        if getattr(self, "layout_", None) != layout_hash():
+            raise FeatureLayoutError(
+                "the feature code (recommender/learn/features.py: functions, active families, "
+                "aggregates or category rules) changed since this featurizer was fitted; "
+                "run `skinrec train` to rebuild the models")
         vocab = self.vocabulary_
         n_tok = len(vocab)
         wvocab = self.word_vocabulary_
