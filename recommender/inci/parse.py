@@ -248,7 +248,9 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
     parts = [p.strip() for p in base.split("/") if p.strip()] if "/" in base else []
     if len(parts) > 1:
         hits = [(p, canon.lookup(p)) for p in parts]
-        found = [(p, h) for p, h in hits if h.kind is not None]
+        # a generated synonym names a pure chemical: as a slash part it is more likely a
+        # monomer of a copolymer cut short ("Hydroxyethyl Acrylate/Sodium ... Taurate")
+        found = [(p, h) for p, h in hits if h.kind is not None and h.via != "synonyms"]
         if found and (len(found) >= 2 or not _SHARED_SUFFIX.search(parts[-1])
                       or " " in found[0][0]):
             alts = tuple(p for p in parts if p != found[0][0]) + tuple(inner)

@@ -167,6 +167,8 @@ def smiles_for_cas(cas: str) -> str | None:
         meta = search_chemical(cas)
     except Exception:  # chemicals raises ValueError (and others) for unknown CAS
         return None
+    if getattr(meta, "CASs", None) != cas:
+        return None  # chemicals answered with another substance's record: no structure
     return getattr(meta, "smiles", None) or None
 
 
