@@ -279,6 +279,36 @@ def demo():
                as_json=False)
 
 
+@main.command()
+@click.option("--seed", default=0, show_default=True, help="Seed for every model.")
+@click.option("--no-cv", is_flag=True, help="Skip the class fallback's cross-validation (faster).")
+def train(seed, no_cv):
+    """Rebuild every artifact under models/ from the data directory, in dependency order:
+    knowledge base, class fallback, permeability, concern and skin-type models."""
+    from recommender import config
+    from recommender.learn.pipeline import train_everything
+
+    if not config.data_dir().is_dir():
+        raise click.ClickException(f"data directory {config.data_dir()} not found. {config.DATA_HOWTO}")
+    steps = train_everything(seed=seed, cv=not no_cv, say=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(steps, indent=2))
+    click.echo("done: commit models/ and run `skinrec evaluate` for the model card", err=True)
+
+
+@main.command()
+def evaluate():
+    """Recompute every recorded metric and write models/MODEL_CARD.md; exit 1 when a
+    recorded metric does not reproduce (retrain with `skinrec train`)."""
+    from recommender.learn.pipeline import evaluate_everything
+
+    out = evaluate_everything(say=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps(out, indent=2, default=str))
+    bad = [k for k, v in out.items() if isinstance(v, dict) and v.get("reproduced") is False]
+    if bad:
+        click.echo(f"not reproduced: {', '.join(bad)} (run `skinrec train`)", err=True)
+        sys.exit(EXIT_FAILURE)
+
+
 from recommender.batch.commands import recommend, score  # noqa: E402
 from recommender.learn.commands import kp, train_permeability  # noqa: E402
 
