@@ -72,6 +72,12 @@ class LearnedModels:
             return
         try:
             cm, sm, versions = em.load_models()
+            # A model that loads may still refuse to predict (features changed since it was
+            # fitted): probe once here, so a run never switches from values to NaN midway.
+            import pandas as pd
+
+            em.predict(pd.DataFrame({"ingredients": ["Water, Glycerin, Niacinamide"],
+                                     "category": ["Moisturizers"]}))
         except Exception as exc:  # noqa: BLE001 - missing/refused artifact: unavailable
             for key in ("concern", "skin_type"):
                 self.problems[key] = f"models not loaded ({type(exc).__name__}: {exc})"
@@ -98,6 +104,10 @@ class LearnedModels:
         try:
             permeability.load_model()          # checks the artifact (sha256, sklearn version)
             version = permeability.model_version()
+            from recommender.knowledge.reader import default_reader
+
+            absorption.product_absorption(default_reader().read("Water, Glycerin, Panthenol"),
+                                          24.0, depth_mm=1.0, curve_hours=None)   # probe
         except Exception as exc:  # noqa: BLE001 - missing/refused artifact: unavailable
             self.problems["absorption"] = (f"permeability model not loaded "
                                            f"({type(exc).__name__}: {exc})")
