@@ -126,3 +126,53 @@ def test_aliases_carry_the_traps_through(lookup):
     assert "essential_oil" not in rules.classify(lookup[fold("Rosehip Oil")])
     assert "essential_oil" not in rules.classify(lookup[fold("Jojoba Oil")])
     assert rules.classify(lookup[fold("Denatured Alcohol")]) == ("drying_alcohol",)
+
+
+@pytest.mark.parametrize("alias,inci", [
+    # US (PCPC) spelling of a binomial vs the CosIng spelling
+    ("Gardenia Tahitensis Flower Extract", "GARDENIA TAITENSIS FLOWER EXTRACT"),
+    ("Phyllostachis Bambusoides Juice", "PHYLLOSTACHYS BAMBUSOIDES JUICE"),
+    ("Sapindus Mukurossi Peel Extract", "SAPINDUS MUKOROSSI PEEL EXTRACT"),
+    ("Schizandra Chinensis Fruit Extract", "SCHISANDRA CHINENSIS FRUIT EXTRACT"),
+    ("Citrus Sinensis Peel Oil", "CITRUS AURANTIUM DULCIS PEEL OIL"),
+    ("PVP/Hexadecene Copolymer", "VP/HEXADECENE COPOLYMER"),
+    # no part printed, but CosIng has exactly one such oil
+    ("Citrus Paradisi Oil", "CITRUS PARADISI PEEL OIL"),
+    ("Borago Officinalis Oil", "BORAGO OFFICINALIS SEED OIL"),
+    ("Simmondsia Chinensis Oil", "SIMMONDSIA CHINENSIS SEED OIL"),
+    # chemical, pharmacopoeial and trade names of one substance
+    ("Butylated Hydroxyanisole", "BHA"), ("Tetradecanoic Acid", "MYRISTIC ACID"),
+    ("Piperonal", "HELIOTROPINE"), ("Terpineol Alpha", "TERPINEOL"),
+    ("Hexyl Cinnamaldehyde", "HEXYL CINNAMAL"), ("Cetostearyl Alcohol", "CETEARYL ALCOHOL"),
+    ("Edetate Disodium", "DISODIUM EDTA"), ("Pyrithione Zinc", "ZINC PYRITHIONE"),
+    ("Polyvinylpyrrolidone", "PVP"), ("Mixed Tocopherols", "TOCOPHEROL"),
+    ("Lilial", "BUTYLPHENYL METHYLPROPIONAL"), ("Gum Arabic", "ACACIA SENEGAL GUM"),
+])
+def test_curated_label_names(lookup, alias, inci):
+    assert lookup.get(fold(alias)) == inci
+
+
+@pytest.mark.parametrize("name", [
+    # plant printed without its part where CosIng has several: which one is not printed
+    "Lavandula Angustifolia", "Rosa Damascena", "Butyrospermum Parkii", "Hamamelis Virginiana",
+    "Citrus Aurantium Dulcis", "Ginkgo Biloba Extract", "Citrus Aurantium Amara Oil",
+    "Gaultheria Procumbens Oil", "Salvia Hispanica Oil", "Daucus Carota Sativa Oil",
+    # unspecific words
+    "Essential Oil", "Witch Hazel", "Propanol",
+])
+def test_ambiguous_names_are_not_aliased(lookup, name):
+    assert fold(name) not in lookup
+
+
+def test_new_aliases_keep_safety_classes():
+    """A label name lands in the class its substance has (oil vs essential oil, alcohols)."""
+    from recommender.knowledge.reader import read_list
+
+    parsed = read_list("Citrus Paradisi (Grapefruit) Oil, Borago Officinalis (Borage) Oil, "
+                       "Cetostearyl Alcohol, Cane Sugar Alcohol, Neroli Oil")
+    got = {m.inci: m.classes for m in parsed.ingredients}
+    assert "essential_oil" in got["CITRUS PARADISI PEEL OIL"]
+    assert "essential_oil" not in got["BORAGO OFFICINALIS SEED OIL"]
+    assert "drying_alcohol" not in got["CETEARYL ALCOHOL"]
+    assert got["ALCOHOL"] == ("drying_alcohol",)
+    assert "essential_oil" in got["CITRUS AURANTIUM AMARA FLOWER OIL"]
