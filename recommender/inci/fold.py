@@ -20,6 +20,8 @@ _AROUND = re.compile(r"\s*([-/,()\[\]+&])\s*")
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 # British -> INCI spelling, whole-word stems (INCI names use US spelling).
 _SPELLING = [
+    (re.compile(r"METHICON\b"), "METHICONE"),   # German "Dimethicon", "Cyclomethicon"
+    (re.compile(r"\bHCI\b"), "HCL"),            # OCR: "Pyridoxine HCI"
     (re.compile(r"HYDROLYS"), "HYDROLYZ"),
     (re.compile(r"SULPH"), "SULF"),
     (re.compile(r"ALUMINIUM"), "ALUMINUM"),
@@ -32,7 +34,7 @@ _SPELLING = [
 _CI = re.compile(r"^(?:C\.?\s*[IL1]\.?|I)\s*(\d{5})$")
 
 
-_SPELLING_ANY = re.compile(r"HYDROLYS|SULPH|ALUMINIUM|\bCOLOUR|ISED\b")
+_SPELLING_ANY = re.compile(r"HYDROLYS|SULPH|ALUMINIUM|\bCOLOUR|ISED\b|METHICON\b|\bHCI\b")
 _NEEDS_AROUND = re.compile(r"\s[-/,()\[\]+&]|[-/,()\[\]+&]\s")
 
 

@@ -233,11 +233,16 @@ def _base(name: str) -> str:
 
 def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, ...]]:
     """Try the printed name, then without brackets, then its printed alternatives."""
-    m = canon.lookup(name)
     inner: list[str] = []
     if "(" in name:
         for group in _PARENS.findall(name):
+            g = group.strip()
+            if g[:3].lower() == "as ":  # "Vitamin A (as Beta Carotene)": the form printed is
+                m = canon.lookup(g[3:])    # what the product holds
+                if m.kind is not None:
+                    return m, True, (_base(name),)
             inner.extend(p.strip() for p in re.split(r"[,/]", group) if p.strip())
+    m = canon.lookup(name)
     if m.kind is not None:
         return m, True, tuple(inner)
     base = _base(name)
@@ -275,6 +280,16 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
         t = toks[i]
         if i + 1 < len(toks):
             u = toks[i + 1]
+            if t.section == u.section and t.component == u.component and t.match.kind is None \
+                    and u.match.kind is None and _INVERTED_TAIL.match(u.raw):
+                # a CAS index name printed inverted: "Naphtho[2,1-b]furan, dodecahydro-3a,
+                # 6,6,9a-tetramethyl-" -> "dodecahydro-3a,6,6,9a-tetramethylnaphtho[2,1-b]furan"
+                uninverted = u.name + t.name[:1].lower() + t.name[1:]
+                m = canon.lookup(uninverted)
+                out.append(_Token(f"{t.raw}, {u.raw}", uninverted if m.kind else f"{t.name}, {u.raw}",
+                                  t.percent, m, (), m.kind is not None, t.section, t.component))
+                i += 2
+                continue
             if (t.match.kind is None or u.match.kind is None) and t.section == u.section \
                     and t.component == u.component:
                 joined = f"{t.name} {u.name}"
@@ -289,6 +304,7 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
     return out
 
 
+_INVERTED_TAIL = re.compile(r"^[a-z0-9(][^A-Z]*-\s*$")  # "dodecahydro-...-tetramethyl-", "oxybis-"
 _CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
 
 

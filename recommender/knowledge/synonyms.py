@@ -74,7 +74,8 @@ MIN_LEN, MAX_LEN = 3, 70
 # Order of the per-name filters (the first failing one is counted).
 NAME_FILTERS = (
     "length", "code", "letters", "inverted", "malformed", "form", "mixture", "salt_ester",
-    "acronym", "us_colour_name", "group", "trade_name", "other_compound", "heading", "material",
+    "acronym", "us_colour_name", "group", "word", "trade_name", "other_compound", "heading",
+    "material",
 )
 TABLE_FILTERS = ("canonical", "alias_conflict", "ambiguous")
 
@@ -103,6 +104,13 @@ _INVERTED = re.compile(r",(?:\s|$)")   # "alcohol, ethyl"; locant lists "1,2-" /
 _TAG = re.compile(r"\[[^\]\d]*[^\W\d_]{2}[^\]\d]*\]|"
     r"[\[(](?:2h|3h|11c|13c|14c|15n|17o|18o|18f|32p|33p|35s|36cl|45ca|123i|125i|131i)[\])]")
 
+# Single words that are product or kitchen words on a label, never one substance's name.
+_PLAIN_WORDS = frozenset((
+    "lotion", "refresh", "cream", "balm", "serum", "tonic", "mist", "soap", "wash", "mask",
+    "toner", "cleanser", "saffron", "lotio", "unguent", "salve", "spray", "drops", "tears",
+    "wax", "butter", "milk", "clay", "musk", "amber", "honey", "sugar", "salt", "vinegar",
+))
+_SUBSTITUENT = re.compile(r"(?:mono|di|tri|tetra|penta|hexa)?[a-z]+(?:yl|ylene|ylidene)")
 # Words marking another material, grade, form or preparation than the pure substance.
 _FORM_WORDS = frozenset((
     "solution", "solutions", "soln", "mixture", "mixtures", "mixt", "mix", "blend", "usp",
@@ -326,6 +334,10 @@ def _name_filter(
         return "us_colour_name"
     if _GROUP.match(name):
         return "group"
+    if " " not in name and "-" not in name and (name in _PLAIN_WORDS or _SUBSTITUENT.fullmatch(name)):
+        # product words and bare substituent names that labels print as pieces of other
+        # names: "lotion" (UREA), "refresh" (VP), "dimethyl" (ETHANE), "hexylene" (HEXENE)
+        return "word"
     if vocabulary is not None and (
         any(len(w) >= 3 and w.isalpha() and w not in vocabulary for w in words)
         or not any(w in vocabulary for w in words)
