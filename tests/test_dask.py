@@ -102,3 +102,21 @@ def test_score_dask_frame_api(client, catalogs):
     with dask.config.set({"dataframe.convert-string": False}):   # keep pandas' own dtypes
         got = score_dask_frame(dd.from_pandas(df, npartitions=3), ctx).compute()
     pd.testing.assert_frame_equal(got, score_frame(df, ctx))
+
+
+def test_parquet_input_row_groups_and_glob(tmp_path, client, catalogs):
+    df = catalogs("cosmetics_2017").iloc[100:160].reset_index(drop=True)
+    (tmp_path / "in").mkdir()
+    df.iloc[:30].to_parquet(tmp_path / "in" / "a.parquet", index=False, row_group_size=10)
+    df.iloc[30:].to_parquet(tmp_path / "in" / "b.parquet", index=False, row_group_size=10)
+    ctx = make_score_context(day=4, use_models=False)
+    s = run_dask(str(tmp_path / "in" / "*.parquet"), str(tmp_path / "out"), ctx, client=client)
+    assert (s.rows, s.scored, s.rejected) == (60, 60, 0)
+    got = read_parts(tmp_path / "out", "part.*.parquet", pd.read_parquet)
+    assert len(list((tmp_path / "out").glob("part.*.parquet"))) == 6      # one per row group
+    got = got.sort_values(["input_file", "input_row"]).reset_index(drop=True)
+    assert got["input_file"].str.endswith(("a.parquet", "b.parquet")).all()
+    assert list(got["input_row"]) == list(range(1, 31)) * 2
+    ref = score_frame(df, ctx)
+    assert list(got["verdict"]) == list(ref["verdict"])
+    assert list(got["flags"]) == list(ref["flags"])

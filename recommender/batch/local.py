@@ -11,7 +11,10 @@ Which need each piece answers:
   (``concurrent.futures.ProcessPoolExecutor``, forkserver start method): each worker loads the
   knowledge base and the models once, in its initializer, and receives the scoring context
   once; chunks are scored *and serialised* in the workers, so the parent only reads and
-  writes bytes. Results are written in input order.
+  writes bytes. Results are written in input order. Each worker is replaced after
+  ``recycle_rows`` rows (default 100,000): the parser's token caches and the models' caches
+  grow with the vocabulary seen, and a fresh worker (forked from the forkserver, which
+  holds the knowledge base) keeps a process's memory bounded whatever the input size.
 - Every input row is accounted for: scored rows go to the output, unreadable records (and,
   should one happen, a row whose scoring raised) to the rejects file with row number and
   reason; :class:`RunSummary` checks that scored + rejected == rows read.
@@ -98,6 +101,8 @@ class RunSummary:
 # ----------------------------------------------------------------------------- chunk work
 
 _WORKER: dict = {}
+# A worker process is replaced after about this many rows (bounded per-process caches).
+RECYCLE_ROWS = 100_000
 
 
 def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimiter: str) -> None:
@@ -219,8 +224,14 @@ def _pool_context():
 def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = None,
               fmt_out: str | None = None, columns: dict | None = None, chunk_rows: int = 5000,
               workers: int = 1, rejects: str | None = None, progress: bool | None = None,
-              log: Callable[[str], None] | None = None) -> RunSummary:
-    """Score ``inp`` into ``out`` (atomically); every row ends in ``out`` or the rejects file."""
+              log: Callable[[str], None] | None = None,
+              recycle_rows: int = RECYCLE_ROWS) -> RunSummary:
+    """Score ``inp`` into ``out`` (atomically); every row ends in ``out`` or the rejects file.
+
+    ``recycle_rows``: with ``workers > 1`` each worker process is replaced after scoring about
+    this many rows, so the parser's and models' per-process caches cannot grow without
+    bound over a long catalog (0: never).
+    """
     fmt_in = detect_format(inp, fmt_in)
     fmt_out = detect_format(out, fmt_out)
     if Path(out).resolve() == Path(inp).resolve():
@@ -241,9 +252,11 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
     try:
         pending: deque = deque()
         if workers > 1:
+            per_child = max(1, recycle_rows // chunk_rows) if recycle_rows else None
             pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(),
                                        initializer=_init_worker,
-                                       initargs=(ctx, columns, fmt_out, delim))
+                                       initargs=(ctx, columns, fmt_out, delim),
+                                       max_tasks_per_child=per_child)
         first = True
         sample = None
         last_bytes = 0

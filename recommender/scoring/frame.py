@@ -125,7 +125,7 @@ def resolve_columns(columns_present, mapping: Mapping[str, str] | None = None) -
 # ----------------------------------------------------------------------------- flag cache
 
 _FLAG_CACHE: dict[tuple, tuple[str, str, float, float]] = {}
-_FLAG_CACHE_MAX = 50_000        # ~40 MB at most; the common flags recur within a chunk
+_FLAG_CACHE_MAX = 20_000        # ~20 MB at most; the common flags recur within a chunk
 _KEEP_ALIVE: dict[int, object] = {}     # protocols whose rules are keyed by id() in the cache
 
 
