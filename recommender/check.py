@@ -3,7 +3,9 @@
 Answers the shopper's question "is this product safe on my skin now, and if not, from when
 and why?" for one label. The result is the DESIGN.md ``skinrec check --json`` contract:
 ingredients (raw, inci, position, recognized, match, classes, section, component),
-unrecognized, verdict, safe_from_day, flags, protocol, plus what the parser set aside.
+unrecognized, verdict, safe_from_day, flags, protocol, plus what the parser set aside, and
+what the learned models say about fit (concerns, skin types, gentleness) and absorption
+("xN vs intact skin" per active); safety never depends on those.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from recommender.safety import Assessment, Context, Protocol, assess, default_pr
 class CheckResult:
     parsed: ParsedList
     assessment: Assessment  # also for an unreadable list: the protocol's unreadable-list caution
+    fit: dict | None = None  # what the learned models say (concerns, skin types, absorption)
 
     @property
     def found(self) -> bool:
@@ -35,6 +38,8 @@ class CheckResult:
             "set_aside": p.problems,
         }
         out.update(self.assessment.to_dict())
+        if self.fit is not None:
+            out.update(self.fit)
         if not p.found:
             out["error"] = "no ingredient list found"
         out.setdefault("disclaimer", DISCLAIMER)
@@ -53,9 +58,42 @@ def make_context(*, hours=None, day=None, depth=None, modality=None, avoid=None,
 
 def check(text: object, context: Context | None = None, protocol: Protocol | None = None,
           *, reader: Reader | None = None, name: str | None = None,
-          category: str | None = None) -> CheckResult:
+          category: str | None = None, with_models: bool = True) -> CheckResult:
     reader = reader or default_reader()
     parsed = reader.read(text)
-    result = assess(parsed, context or Context(), protocol or default_protocol(),
-                    name=name, category=category)
-    return CheckResult(parsed, result)
+    ctx = context or Context()
+    result = assess(parsed, ctx, protocol or default_protocol(), name=name, category=category)
+    return CheckResult(parsed, result, learned_fit(text, parsed, ctx, category) if with_models else None)
+
+
+def learned_fit(text: object, parsed: ParsedList, ctx: Context, category: str | None) -> dict:
+    """Concern probabilities, skin-type suitability, gentleness and absorption for one list,
+    through the same door score_frame uses (``recommender.scoring.learned``): NaN becomes
+    None and a model that is not available says so in ``model_versions``."""
+    import math
+
+    from recommender.scoring.learned import CONCERNS, SKIN_TYPES, default_models
+
+    models = default_models()
+    cols = models.predict([str(text or "")], [category or ""], [parsed],
+                          t_hours=ctx.hours, depth_mm=ctx.depth_mm)
+
+    def val(name):
+        v = float(cols[name][0])
+        return None if math.isnan(v) else round(v, 4)
+
+    fit = {
+        "concerns": {c: val(f"concern_{c}") for c in CONCERNS},
+        "skin_types": {s: val(f"skin_{s}") for s in SKIN_TYPES},
+        "gentleness": val("gentleness"),
+        "model_versions": models.versions,
+    }
+    absorption = None
+    if models.has_absorption and parsed.found:
+        from recommender.learn.absorption import product_absorption
+
+        a = product_absorption(parsed, ctx.hours, depth_mm=ctx.depth_mm)
+        absorption = {k: a.get(k) for k in ("t_hours", "absorption_index", "x_vs_intact",
+                                             "actives", "unknown", "curve", "coverage")}
+    fit["absorption"] = absorption
+    return fit

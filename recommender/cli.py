@@ -126,9 +126,11 @@ def _make_context(hours, day, depth, modality, avoid, pregnant):
 @click.option("--name", "product_name", default=None,
               help="Product name (a name saying 'peel' triggers the peel rule).")
 @click.option("--category", default=None, help="Product category (e.g. 'Peels').")
+@click.option("--no-models", is_flag=True,
+              help="Skip the learned models (concern fit, gentleness, absorption): faster.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per list (JSON Lines).")
 def check(texts, file_, hours, day, depth, modality, avoid, pregnant, protocol_file,
-          product_name, category, as_json):
+          product_name, category, no_models, as_json):
     """Check ingredient lists: what each ingredient is, and whether the product is safe now.
 
     One list per TEXT argument, or one per line of --file.
@@ -157,7 +159,8 @@ def check(texts, file_, hours, day, depth, modality, avoid, pregnant, protocol_f
     ctx = _make_context(hours, day, depth, modality, avoid, pregnant)
     missing = 0
     for label, text in inputs:
-        result = run_check(text, ctx, protocol, name=product_name, category=category)
+        result = run_check(text, ctx, protocol, name=product_name, category=category,
+                           with_models=not no_models)
         if not result.found:
             missing += 1
             reason = "; ".join(result.parsed.problems) or "no ingredient list found"
@@ -207,12 +210,37 @@ def render_check(label: str, result, *, show_label: bool) -> str:
         for f in a.flags:
             state = "open" if f.open else "closed"
             lines.append(f"  - [{f.severity}, {state}] {f.reason}  (source: {f.source}; evidence: {f.evidence})")
+    if result.fit is not None:
+        lines.extend(_render_fit(result.fit))
     unrec = p.unrecognized
     if unrec:
         lines.append(f"not recognised ({len(unrec)}): " + "; ".join(unrec))
     if p.problems:
         lines.append("set aside: " + "; ".join(p.problems))
     return "\n".join(lines)
+
+
+def _render_fit(fit: dict) -> list[str]:
+    """What the learned models say: never part of the safety verdict above."""
+    out = []
+    concerns = {k: v for k, v in (fit.get("concerns") or {}).items() if v is not None}
+    if concerns:
+        top = sorted(concerns.items(), key=lambda kv: -kv[1])[:3]
+        out.append("fit (learned, not safety): " + ", ".join(f"{k} {v:.2f}" for k, v in top)
+                   + (f"; gentleness {fit['gentleness']:.2f}" if fit.get("gentleness") is not None else ""))
+    a = fit.get("absorption")
+    if a and a.get("actives"):
+        parts = []
+        for act in a["actives"][:6]:
+            x = act.get("x_vs_intact")
+            if x is not None:
+                parts.append(f"{act['inci']} x{x:g}")
+            elif "negligible" in str(act.get("intact_term")):
+                parts.append(f"{act['inci']} (through open channels only)")
+            else:
+                parts.append(f"{act['inci']} (unknown: no structure)")
+        out.append(f"absorption at {a['t_hours']:g} h vs intact skin: " + ", ".join(parts))
+    return out
 
 
 # ----------------------------------------------------------------------------- protocol
@@ -276,7 +304,7 @@ def demo():
     ctx = click.get_current_context()
     ctx.invoke(check, texts=(), file_=str(path), hours=None, day=None, depth=None, modality=None,
                avoid=None, pregnant=False, protocol_file=None, product_name=None, category=None,
-               as_json=False)
+               no_models=False, as_json=False)
 
 
 @main.command()

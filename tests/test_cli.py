@@ -158,3 +158,20 @@ def test_usage_errors_exit_2(runner):
     assert runner.invoke(main, ["check", "Water", "--hours", "5", "--day", "1"]).exit_code == 2
     assert runner.invoke(main, ["check", "Water", "--depth", "-1"]).exit_code == 2
     assert runner.invoke(main, ["check", "Water", "--modality", "laser"]).exit_code == 2
+
+
+def test_check_reports_learned_fit_and_absorption(runner):
+    text = "Water, Niacinamide, Sodium Hyaluronate, Retinol, Palmitoyl Pentapeptide-4"
+    obj = json.loads(run(runner, "check", text, "--hours", "6", "--json").output)
+    assert set(obj["concerns"]) == {"acne", "dark_spots", "fine_lines_wrinkles", "firmness",
+                                    "dullness_texture", "pores", "dryness", "redness",
+                                    "dark_circles"}
+    assert all(v is None or 0.0 <= v <= 1.0 for v in obj["concerns"].values())
+    assert 0.0 <= obj["gentleness"] <= 1.0
+    assert obj["model_versions"]["concern_model_version"].startswith("concerns@")
+    actives = {a["inci"]: a for a in obj["absorption"]["actives"]}
+    assert actives["NIACINAMIDE"]["x_vs_intact"] > 1.0          # channels open at 6 h
+    assert actives["PALMITOYL PENTAPEPTIDE-4"]["x_vs_intact"] is None  # outside the Kp model
+    # the learned outputs never change the safety verdict
+    bare = json.loads(run(runner, "check", text, "--hours", "6", "--json", "--no-models").output)
+    assert bare["verdict"] == obj["verdict"] and "concerns" not in bare
