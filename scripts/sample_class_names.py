@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     seen = distinct_names(data_dir())
     rows = draw(seen)
     print(f"distinct names: {len(seen)}", file=sys.stderr)
-    fh = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    fh = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout  # noqa: SIM115
     try:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["name", "catalog", "stratum", "classes", "note"])
