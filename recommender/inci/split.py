@@ -104,33 +104,31 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
     comp = 0
     used = False  # does the current component hold any text yet?
     section = "declared"
+
+    def start_component(head: str) -> None:
+        nonlocal comp, used, section
+        if used or components[comp] is not None:
+            components.append(head)
+            comp = len(components) - 1
+        else:
+            components[comp] = head
+        used = False
+        section = "declared"
+
     for raw_line in lines:
         line = raw_line.strip()
         if not line:
             continue
         head = heading_of(line)
         if head is not None:
-            if used or components[comp] is not None:
-                components.append(head)
-                comp = len(components) - 1
-            else:
-                components[comp] = head
-            used = False
-            section = "declared"
+            start_component(head)
             continue
         m = _INLINE_HEADING.match(line)
         if m and line.count(",") >= 2 and not MAY_CONTAIN.match(m.group(1) + ":") \
                 and not (("ngr" in line or "NGR" in line) and INGREDIENTS_MARKER.search(line)) \
                 and not is_prose(m.group(1)) \
                 and not (is_known and is_known(m.group(1))) and "(" not in line[: m.end()]:
-            head = m.group(1).strip(" -*")
-            if used or components[comp] is not None:
-                components.append(head)
-                comp = len(components) - 1
-            else:
-                components[comp] = head
-            used = False
-            section = "declared"
+            start_component(m.group(1).strip(" -*"))
             line = line[m.end():]
         if (len(line) < 200 or line.count(",") * 40 < len(line)) and is_prose(line):
             notes.append(f"prose set aside: {line[:80]!r}")

@@ -29,7 +29,6 @@ Which real input or user need each rule answers:
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -41,6 +40,7 @@ from importlib import metadata
 from pathlib import Path
 
 from recommender import config
+from recommender.hashing import sha256_file as _sha256
 from recommender.knowledge import annexes as ax
 from recommender.knowledge import chem
 from recommender.knowledge import synonyms as syn
@@ -66,14 +66,6 @@ class ClassesUnavailableError(RuntimeError):
 
 def _canon(name: str) -> str:
     return " ".join(str(name).upper().split())
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _fmt(value: float | None) -> str:

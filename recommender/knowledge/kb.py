@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import json
 from pathlib import Path
 
 from recommender import config
+from recommender.hashing import sha256_file as _sha256
 
 INGREDIENTS_FILE = "ingredients.csv"
 CI_INDEX_FILE = "ci_index.csv"
@@ -41,14 +41,6 @@ class KnowledgeBaseError(RuntimeError):
 
 def _rebuild_hint(directory: Path) -> str:
     return f"Run `skinrec build-kb` to rebuild the knowledge base in {directory}."
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def canonical_key(name: str) -> str:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import hashlib
 import json
 import platform
 import sys
@@ -65,6 +64,7 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from recommender import config
+from recommender.hashing import sha256_file as _sha256
 
 MODEL_FILE = "class_fallback.joblib"
 MANIFEST_FILE = "class_fallback.json"
@@ -366,14 +366,6 @@ def cross_validate(kb, rules, *, names: Iterable[str] | None = None, seed: int =
 
 
 # ---------------------------------------------------------------------------- save / load
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _minor(version: str) -> tuple[str, ...]:
     return tuple(version.split(".")[:2])
 

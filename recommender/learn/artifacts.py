@@ -38,6 +38,10 @@ from typing import Any
 
 import joblib
 
+from recommender.hashing import sha256_file
+
+__all__ = ["sha256_file"]  # re-exported: other modules import it from here
+
 MANIFEST_FILE = "manifest.json"
 RETRAIN_HINT = "run `skinrec train` to rebuild the models"
 _COMPRESS = 3  # zlib level: deterministic for identical input bytes, ~3x smaller files
@@ -49,14 +53,6 @@ class ArtifactError(RuntimeError):
 
 class ArtifactVersionWarning(UserWarning):
     """The artifact was built by another patch release of scikit-learn (loaded anyway)."""
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -12,7 +12,6 @@ models (their features come from the parser, KB and classes).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import time
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from recommender import config
+from recommender.hashing import sha256_file as _sha256
 
 CARD = "MODEL_CARD.md"
 TOP_MANIFEST = "manifest.json"
@@ -69,14 +69,6 @@ def train_everything(*, seed: int = 0, cv: bool = True,
     steps["total"] = round(time.perf_counter() - t0, 1)
     write_top_manifest(extra={"train_seconds": steps, "seed": seed})
     return steps
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_top_manifest(extra: dict | None = None, metrics: dict | None = None) -> dict:
