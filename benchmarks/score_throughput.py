@@ -177,7 +177,7 @@ def main() -> None:
     ap.add_argument("--dask", action="store_true", help="also run the Dask engine (LocalCluster)")
     ap.add_argument("--flags", choices=["full", "compact"], default="full")
     ap.add_argument("--no-models", action="store_true")
-    ap.add_argument("--chunk-rows", type=int, default=5000)
+    ap.add_argument("--chunk-rows", type=int, default=2000)
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--keep", action="store_true", help="keep the outputs")
     ap.add_argument("--json", action="store_true", help="print the full result as JSON")

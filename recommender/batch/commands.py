@@ -232,7 +232,7 @@ def _build() -> None:
     f = click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")(f)
     f = click.option("--progress/--no-progress", default=None,
         help="Progress bar (default: only when standard error is a terminal).")(f)
-    f = click.option("--chunk-rows", type=click.IntRange(min=1), default=5000, show_default=True,
+    f = click.option("--chunk-rows", type=click.IntRange(min=1), default=2000, show_default=True,
         help="Rows per chunk (local) or per partition (dask).")(f)
     f = click.option("--scheduler", default=None,
         help="Dask scheduler address (default: a LocalCluster with --workers processes).")(f)

@@ -12,7 +12,7 @@ Which need each piece answers:
   knowledge base and the models once, in its initializer, and receives the scoring context
   once; chunks are scored *and serialised* in the workers, so the parent only reads and
   writes bytes. Results are written in input order. Each worker is replaced after
-  ``recycle_rows`` rows (default 100,000): the parser's token caches and the models' caches
+  ``recycle_rows`` rows (default 50,000): the parser's token caches and the models' caches
   grow with the vocabulary seen, and a fresh worker (forked from the forkserver, which
   holds the knowledge base) keeps a process's memory bounded whatever the input size.
 - Every input row is accounted for: scored rows go to the output, unreadable records (and,
@@ -102,7 +102,7 @@ class RunSummary:
 
 _WORKER: dict = {}
 # A worker process is replaced after about this many rows (bounded per-process caches).
-RECYCLE_ROWS = 100_000
+RECYCLE_ROWS = 50_000
 
 
 def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimiter: str) -> None:
@@ -222,7 +222,7 @@ def _pool_context():
 
 
 def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = None,
-              fmt_out: str | None = None, columns: dict | None = None, chunk_rows: int = 5000,
+              fmt_out: str | None = None, columns: dict | None = None, chunk_rows: int = 2000,
               workers: int = 1, rejects: str | None = None, progress: bool | None = None,
               log: Callable[[str], None] | None = None,
               recycle_rows: int = RECYCLE_ROWS) -> RunSummary:
