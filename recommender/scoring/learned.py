@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import math
 from collections.abc import Sequence
 
@@ -89,6 +90,7 @@ class LearnedModels:
             if feat is not None and hasattr(feat, "disk_cache"):
                 feat.disk_cache = False
         self._em = em
+        self._takes_parsed = "parsed" in inspect.signature(em.predict).parameters
         self._concern, self._skin = cm, sm
         self.concern_version = f"concerns@{versions.get('concerns', 'unknown')}"
         self.skin_type_version = f"skin_types@{versions.get('skin_types', 'unknown')}"
@@ -155,12 +157,15 @@ class LearnedModels:
             import pandas as pd
 
             frame = pd.DataFrame({"ingredients": sub_texts, "category": sub_cats})
-            _prime_parse_cache(sub_texts, sub_parsed)
-            got = self._em.predict(frame)
+            if self._takes_parsed:                 # the lists are not read a second time
+                got = self._em.predict(frame, parsed=sub_parsed)
+            else:
+                _prime_parse_cache(sub_texts, sub_parsed)
+                got = self._em.predict(frame)
+                _bound_parse_cache()
             for c in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness"):
                 if c in got.columns:
                     out[c][idx] = got[c].to_numpy(dtype="float64")
-            _bound_parse_cache()
         if self._absorption is not None:
             fn = self._absorption.product_absorption
             vals = np.full(len(idx), np.nan)
@@ -178,14 +183,14 @@ class LearnedModels:
 
 
 def _prime_parse_cache(texts, parsed) -> None:
-    """Hand the featurizer the lists score_frame already read, instead of reading them again.
+    """Fallback for a models module without ``predict(..., parsed=...)``: hand the featurizer
+    the lists score_frame already read, instead of reading them again.
 
     recommender.learn.features parses each text with the same reader (``_parse_one``: the
     declared mentions as (canonical name or folded unknown name, position, component,
     classes)) and caches the result per text; filling that cache with the same conversion
     of our ParsedList halves the work per product. tests/test_score_frame.py checks that
-    the predictions are identical with and without it. (Asked of the models' owners: a
-    ``predict(..., parsed=...)`` entry point, which would replace this.)
+    the predictions are identical to the texts-only path.
     """
     features = importlib.import_module("recommender.learn.features")
     cache = getattr(features, "_MEM_CACHE", None)
