@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from recommender.safety import Context, Protocol, default_protocol
+from recommender.safety import Context, Protocol, default_protocol, split_avoid_items
 from recommender.scoring.formula import DEFAULT_WEIGHTS, Weights
 from recommender.scoring.learned import CONCERNS, SKIN_TYPES
 
@@ -38,16 +38,8 @@ def _key(word: str) -> str:
 
 
 def _split(items: str | Iterable[str] | None) -> list[str]:
-    if items is None:
-        return []
-    if isinstance(items, str):
-        items = [items]
-    out: list[str] = []
-    for item in items:
-        for part in str(item).split(","):
-            if part.strip():
-                out.append(part.strip())
-    return out
+    """"a, b" or ["a", "b,c"] -> ["a", "b", "c"]: the avoid-list's splitting, one rule."""
+    return split_avoid_items(items)
 
 
 def parse_concerns(items: str | Iterable[str] | None) -> tuple[str, ...]:
