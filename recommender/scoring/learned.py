@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import inspect
 import math
 from collections.abc import Sequence
 
@@ -90,7 +89,6 @@ class LearnedModels:
             if feat is not None and hasattr(feat, "disk_cache"):
                 feat.disk_cache = False
         self._em = em
-        self._takes_parsed = "parsed" in inspect.signature(em.predict).parameters
         self._concern, self._skin = cm, sm
         self.concern_version = f"concerns@{versions.get('concerns', 'unknown')}"
         self.skin_type_version = f"skin_types@{versions.get('skin_types', 'unknown')}"
@@ -157,12 +155,7 @@ class LearnedModels:
             import pandas as pd
 
             frame = pd.DataFrame({"ingredients": sub_texts, "category": sub_cats})
-            if self._takes_parsed:                 # the lists are not read a second time
-                got = self._em.predict(frame, parsed=sub_parsed)
-            else:
-                _prime_parse_cache(sub_texts, sub_parsed)
-                got = self._em.predict(frame)
-                _bound_parse_cache()
+            got = self._em.predict(frame, parsed=sub_parsed)  # the lists are not read twice
             for c in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness"):
                 if c in got.columns:
                     out[c][idx] = got[c].to_numpy(dtype="float64")
@@ -180,44 +173,6 @@ class LearnedModels:
             out["absorption_index"][idx] = vals
             out["absorption_x_vs_intact"][idx] = xs
         return out
-
-
-def _prime_parse_cache(texts, parsed) -> None:
-    """Fallback for a models module without ``predict(..., parsed=...)``: hand the featurizer
-    the lists score_frame already read, instead of reading them again.
-
-    recommender.learn.features parses each text with the same reader (``_parse_one``: the
-    declared mentions as (canonical name or folded unknown name, position, component,
-    classes)) and caches the result per text; filling that cache with the same conversion
-    of our ParsedList halves the work per product. tests/test_score_frame.py checks that
-    the predictions are identical to the texts-only path.
-    """
-    features = importlib.import_module("recommender.learn.features")
-    cache = getattr(features, "_MEM_CACHE", None)
-    fold = getattr(features, "_fold_unknown", None)
-    if not isinstance(cache, dict) or fold is None:
-        return
-    for text, p in zip(texts, parsed, strict=True):
-        if text in cache:
-            continue
-        entries = []
-        for m in p.ingredients:
-            if m.section != "declared":
-                continue
-            name = m.inci if m.inci else fold(m.name or m.raw)
-            if name == "?":
-                continue
-            entries.append((name, int(m.position), int(m.component), tuple(m.classes)))
-        cache[text] = tuple(entries)
-
-
-def _bound_parse_cache(limit: int = 10_000) -> None:
-    """The featurizer caches parses per distinct text: fine for training, unbounded over a
-    million-row catalog. Keep it bounded (each list is scored once in a batch anyway)."""
-    features = importlib.import_module("recommender.learn.features")
-    cache = getattr(features, "_MEM_CACHE", None)
-    if isinstance(cache, dict) and len(cache) > limit:
-        cache.clear()
 
 
 @functools.lru_cache(maxsize=2)
