@@ -1,0 +1,49 @@
+"""The printable client handout (HTML): what to use each morning and evening, what comes
+back when, what clashes, what to stop before the next session.
+
+Which need it answers: "hand the client a printable sheet" (DESIGN.md, aesthetician). The
+page is rendered from the plan's JSON (so a saved record re-renders the same sheet) with a
+Jinja2 template shipped in this package (templates/handout.html.j2), autoescaped (a product
+named "<script>" prints as text), print CSS in a <style> block, no scripts. It names the
+clinic, the protocol and its version, and carries the disclaimer: not medical advice; the
+provider's protocol takes precedence.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import jinja2
+
+from recommender import DISCLAIMER, __version__
+from recommender.regimen.model import Regimen
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                              autoescape=jinja2.select_autoescape(("html", "j2"),
+                                                                  default_for_string=True,
+                                                                  default=True),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True)
+
+
+def render_handout(plan: Regimen | dict, clinic: str | None = None) -> str:
+    """The handout as one HTML document. ``clinic`` overrides the plan's clinic name."""
+    d = plan.to_dict() if isinstance(plan, Regimen) else Regimen.from_dict(plan).to_dict()
+    labels = {s["id"]: s["label"] for s in d["steps"]}
+    phases = []
+    for ph in d["phases"]:
+        days = [x for x in d["days"] if x.get("phase_id") == ph["id"]]
+        if days:
+            phases.append({"phase": ph, "days": days})
+    return _env().get_template("handout.html.j2").render(
+        plan=d, clinic=clinic or d.get("clinic") or "", labels=labels, phases=phases,
+        disclaimer=d.get("disclaimer") or DISCLAIMER, version=__version__,
+        avoid_conflicts=[c for c in d["conflicts"] if c["severity"] == "avoid"],
+        caution_conflicts=[c for c in d["conflicts"] if c["severity"] != "avoid"],
+    )
