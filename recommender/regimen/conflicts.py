@@ -70,7 +70,8 @@ def conflict_record(clash: Clash, pa: dict, pb: dict, *, scope: str,
     if occurrences:
         days = sorted({o["day"] for o in occurrences})
         slots = sorted({o["slot"].upper() for o in occurrences})
-        where = f" ({'/'.join(slots)}, days {_ranges(days)})"
+        where = (f" ({'/'.join(slots)}, day{'s' if len(days) > 1 else ''} "
+                 f"{_ranges(days)})")
     text = (f"{pa['name']} [{a_ing}] with {pb['name']} [{b_ing}]{where}: {r.message}")
     return {
         "scope": scope, "rule": r.id, "severity": r.severity,

@@ -47,3 +47,52 @@ def render_handout(plan: Regimen | dict, clinic: str | None = None) -> str:
         avoid_conflicts=[c for c in d["conflicts"] if c["severity"] == "avoid"],
         caution_conflicts=[c for c in d["conflicts"] if c["severity"] != "avoid"],
     )
+
+
+def render_text(plan: Regimen | dict) -> str:
+    """A plain-text summary for the terminal (`skinrec regimen` without --json)."""
+    d = plan.to_dict() if isinstance(plan, Regimen) else plan
+    labels = {s["id"]: s["label"] for s in d["steps"]}
+    out = [f"Aftercare plan{' - ' + d['clinic'] if d.get('clinic') else ''}: treatment "
+           f"{d['treatment']['date']} ({d['treatment']['depth_mm']:g} mm "
+           f"{d['treatment']['modality']}), next session {d['next_session']['date']}, "
+           f"protocol {d['protocol']['name']} {d['protocol']['version']}"]
+    phase = None
+    for day in d["days"]:
+        if day["phase"] != phase:
+            phase = day["phase"]
+            out.append(f"== {phase}")
+        span = f"day {day['day']}" if day["until_day"] == day["day"] + 1 else \
+            f"days {day['day']}-{day['until_day'] - 1}"
+        out.append(f"{span} ({day['date']})")
+        for slot in ("am", "pm"):
+            gaps = {p["gap"] for p in day[slot]}
+            if day[slot] and None not in gaps and len(gaps) == 1:
+                out.append(f"  {slot.upper()}: {gaps.pop()}")
+                continue
+            items = []
+            for p in day[slot]:
+                what = p["name"] if p["product_id"] is not None else f"GAP: {p['gap']}"
+                if p.get("cautions"):
+                    what += " [caution]"
+                items.append(f"{labels.get(p['step'], p['step'])}: {what}")
+            out.append(f"  {slot.upper()}: " + " | ".join(items))
+    if d["reintroduce"]:
+        out.append("== Coming back")
+        for r in d["reintroduce"]:
+            when = {"from_day": f"day {r['first_day']} ({r['date']})", "never": "never",
+                    "unchecked": "cannot be checked"}[r["status"]]
+            why = "; ".join(w.get("reason", "") for w in r["reasons"][:2])
+            out.append(f"  {when}: {r['name']} [{r['step']}] - {why}")
+    if d["conflicts"]:
+        out.append("== Conflicts")
+        for c in d["conflicts"]:
+            out.append(f"  [{c['severity']}, {c['scope']}] {c['reason']} -> {c['resolution']}")
+    if d["stop_before_next"]:
+        out.append(f"== Before the next session ({d['next_session']['date']})")
+        for s in d["stop_before_next"]:
+            out.append(f"  stop from {s['stop_from_date']}: {s['name']} - {s['reason']}")
+    for n in d.get("notes", []):
+        out.append(f"note: {n}")
+    out.append(d.get("disclaimer") or DISCLAIMER)
+    return "\n".join(out)

@@ -72,6 +72,7 @@ class SlotOnly:
     classes: frozenset[str]
     slots: tuple[str, ...]
     reason: str
+    position_max: int | None = None      # only when the class is this high in the list
 
 
 @dataclass(frozen=True)
@@ -273,11 +274,12 @@ def parse_steps(path: Path) -> StepRules:
     slot_only = []
     for i, r in enumerate(d.data.get("slot_only") or []):
         w = f"slot_only[{i}]"
-        d.keys(r, w, ("classes", "slots", "reason"))
+        d.keys(r, w, ("classes", "slots", "reason", "position_max"))
         slots = tuple(d.get(r, "slots", w, list))
         if not slots or any(s not in SLOTS for s in slots):
             raise d.fail(f"{w}.slots", "expected am and/or pm")
-        slot_only.append(SlotOnly(d.classes(r, "classes", w), slots, d.get(r, "reason", w)))
+        slot_only.append(SlotOnly(d.classes(r, "classes", w), slots, d.get(r, "reason", w),
+                                  d.get(r, "position_max", w, int, required=False)))
     return StepRules(
         steps=tuple(sorted(steps, key=lambda s: STEP_IDS.index(s.id))), fill_order=fill,
         name=kw_rules("name"), category=kw_rules("category"), cues=tuple(cues),

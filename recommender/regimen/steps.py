@@ -45,7 +45,8 @@ def allowed_slots(step_slots: tuple[str, ...], classes: dict[str, list[ClassMent
     slots = tuple(step_slots)
     why = ""
     for so in rules.slot_only:
-        hit = next((m for c in sorted(so.classes) for m in classes.get(c, [])), None)
+        hit = next((m for c in sorted(so.classes) for m in classes.get(c, [])
+                    if so.position_max is None or m.position <= so.position_max), None)
         if hit is not None:
             narrowed = tuple(s for s in slots if s in so.slots)
             if narrowed != slots:
