@@ -14,6 +14,7 @@ import html
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from icalendar import Calendar
 
@@ -441,3 +442,18 @@ def test_build_time_for_a_16_product_shelf(shelf, plan_a):
     seconds = time.perf_counter() - t
     print(f"build_regimen, 16 products, 15 listed days: {seconds:.2f} s")
     assert seconds < 60
+
+
+def test_unreadable_and_unknown_rows_are_reported_not_placed(catalogs):
+    """A clinic's own row without a usable list is listed as 'cannot be checked', never used."""
+    df = catalogs("sephora_2023")
+    rows = df[df["product_id"].isin([PEPTIDE_SERUM, MINERAL_SPF, CERAMIDE_CREAM])]
+    extra = rows.iloc[:0].copy()
+    extra.loc[0] = ["own-1", "House Serum", "", "Treatments", "see packaging"]
+    extra.loc[1] = ["own-2", "House Balm", "", "Moisturizers", ""]
+    plan = build_regimen(pd.concat([rows, extra]), Treatment(date=TREATED), Client())
+    status = {r["product_id"]: r["status"] for r in plan.reintroduce}
+    assert status["own-1"] == "unchecked" and status["own-2"] == "unchecked"
+    placed = {p["product_id"] for _, _, p in plan.placements()}
+    assert not placed & {"own-1", "own-2"}
+    assert PEPTIDE_SERUM in placed

@@ -40,13 +40,54 @@ def render_handout(plan: Regimen | dict, clinic: str | None = None) -> str:
     for ph in d["phases"]:
         days = [x for x in d["days"] if x.get("phase_id") == ph["id"]]
         if days:
-            phases.append({"phase": ph, "days": days})
+            phases.append({"phase": ph, "rows": _rows(days)})
+    cautions: dict[str, dict] = {}
+    for day in d["days"]:
+        for slot in ("am", "pm"):
+            for p in day[slot]:
+                if p.get("product_id") is not None and p.get("cautions"):
+                    c = cautions.setdefault(p["product_id"], {"name": p["name"], "days": [],
+                                                              "reasons": []})
+                    if day["day"] not in c["days"]:
+                        c["days"].append(day["day"])
+                    for r in p["cautions"]:
+                        if r not in c["reasons"]:
+                            c["reasons"].append(r)
     return _env().get_template("handout.html.j2").render(
         plan=d, clinic=clinic or d.get("clinic") or "", labels=labels, phases=phases,
+        cautions=list(cautions.values()),
         disclaimer=d.get("disclaimer") or DISCLAIMER, version=__version__,
         avoid_conflicts=[c for c in d["conflicts"] if c["severity"] == "avoid"],
         caution_conflicts=[c for c in d["conflicts"] if c["severity"] != "avoid"],
     )
+
+
+def _signature(day: dict) -> tuple:
+    return tuple((slot, p["step"], p.get("product_id"), p.get("gap"), bool(p.get("cautions")))
+                 for slot in ("am", "pm") for p in day[slot])
+
+
+def _rows(days: list[dict]) -> list[dict]:
+    """Consecutive days with the same routine as one row ("days 3-6")."""
+    rows: list[dict] = []
+    for day in days:
+        if rows and _signature(rows[-1]["last"]) == _signature(day) \
+                and rows[-1]["last"]["until_day"] == day["day"]:
+            rows[-1]["last"] = day
+            continue
+        rows.append({"first": day, "last": day})
+    out = []
+    for r in rows:
+        first, last = r["first"], r["last"]
+        slots = {}
+        for slot in ("am", "pm"):
+            gaps = {p.get("gap") for p in first[slot]}
+            same_gap = bool(first[slot]) and None not in gaps and len(gaps) == 1
+            slots[slot] = {"items": first[slot], "all_gap": gaps.pop() if same_gap else None}
+        out.append({"from_day": first["day"], "to_day": last["until_day"] - 1,
+                    "from_date": first["date"], "to_date": last["date"],
+                    "open_ended": last["until_day"] > last["day"] + 1, **slots})
+    return out
 
 
 def render_text(plan: Regimen | dict) -> str:

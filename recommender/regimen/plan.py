@@ -63,7 +63,7 @@ def _num(v) -> float | None:
 
 def _first_day(safe_from_day: float) -> int:
     """The first whole day d with safe_from_day <= d."""
-    return max(0, math.ceil(safe_from_day - 1e-9))
+    return max(0, math.ceil(safe_from_day))
 
 
 def _blanket_rules(protocol: Protocol, factor: float) -> list[tuple[float, object]]:
