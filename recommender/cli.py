@@ -403,7 +403,6 @@ def regimen(shelf_file, products, treated, depth, modality, area, concerns, skin
         Client,
         Regimen,
         RegimenError,
-        ShelfError,
         Treatment,
         build_regimen,
         read_shelf_csv,
@@ -446,7 +445,7 @@ def regimen(shelf_file, products, treated, depth, modality, area, concerns, skin
                 shelf, Treatment(date=treated, depth_mm=depth, modality=modality, area=area),
                 Client(skin_types=skin_type, concerns=concerns, avoid=avoid, pregnant=pregnant),
                 proto, next_session=next_session, clinic=clinic)
-        except (ShelfError, RegimenError) as exc:
+        except RegimenError as exc:
             raise RegimenInputError(str(exc)) from None
     if html_out:
         _write_atomic(html_out, render_handout(plan, clinic=clinic).encode("utf-8"))

@@ -23,13 +23,15 @@ Web API (what /api/v1/regimen and the UI page call; nothing else is needed)::
     to_ics(plan_or_dict)                              # -> bytes: text/calendar, one all-day event per
                                                       #    reintroduced product, stable UIDs
 
-Errors: ShelfError (bad shelf: empty, no ingredients column, duplicate or unknown id) and
-RegimenError (bad date, depth, concern, skin type, modality, next session; bad saved JSON)
-are ValueErrors whose message is meant for the user (HTTP 400). Anything else is a bug.
+Errors: RegimenError (bad date, depth, concern, skin type, modality, next session; bad
+saved JSON) and its subclass ShelfError (bad shelf: empty, no ingredients column, duplicate
+or unknown id, unknown step) are ValueErrors whose message is meant for the user (HTTP 400).
+Anything else is a bug.
 
 Modules, one job each: shelf (reading and checking the shelf), rules (data/regimen/*.yaml),
-actives (classes with positions), steps (product -> step), phases, conflicts, stop_before,
-plan (build_regimen), model (records, JSON), handout (HTML), calendar (.ics).
+actives (classes with positions), steps (product -> step), phases, placement (filling one
+routine), conflicts, reintroduce, stop_before, plan (build_regimen: orchestration), model
+(records, JSON), handout (HTML, text), calendar (.ics).
 """
 
 from recommender.regimen.calendar import to_ics

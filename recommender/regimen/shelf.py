@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from recommender.regimen.model import RegimenError
 from recommender.regimen.rules import STEP_IDS
 from recommender.scoring.frame import INGREDIENT_CANDIDATES
 
@@ -24,7 +25,7 @@ MAX_SHELF = 300          # design choice: a clinic shelf, not a catalog (use `sk
 ID_COLUMNS = ("product_id", "id", "sku")
 
 
-class ShelfError(ValueError):
+class ShelfError(RegimenError):
     """A shelf that cannot be planned from; the message says what to fix."""
 
 
