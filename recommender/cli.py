@@ -447,11 +447,16 @@ def regimen(shelf_file, products, treated, depth, modality, area, concerns, skin
                 proto, next_session=next_session, clinic=clinic)
         except RegimenError as exc:
             raise RegimenInputError(str(exc)) from None
+    try:
+        page = render_handout(plan, clinic=clinic).encode("utf-8") if html_out else None
+        ics = to_ics(plan) if ics_out else None
+    except RegimenError as exc:
+        raise RegimenInputError(str(exc)) from None
     if html_out:
-        _write_atomic(html_out, render_handout(plan, clinic=clinic).encode("utf-8"))
+        _write_atomic(html_out, page)
         click.echo(f"handout written to {html_out}", err=True)
     if ics_out:
-        _write_atomic(ics_out, to_ics(plan))
+        _write_atomic(ics_out, ics)
         click.echo(f"calendar written to {ics_out}", err=True)
     if as_json:
         click.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1))

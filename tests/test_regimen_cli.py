@@ -125,3 +125,14 @@ def test_bad_saved_plan(tmp_path):
     assert_usage_error(run("--load", p, "--html", tmp_path / "x.html"), "not a skinrec regimen")
     assert not (tmp_path / "x.html").exists()
     assert_usage_error(run("--load", p, "--treated", "2026-03-02"), "--load")
+
+
+def test_damaged_saved_plan_is_refused_whole(shelf_csv, tmp_path):
+    res = run("--shelf", shelf_csv, "--treated", "2026-03-02", "--json")
+    plan = json.loads(res.stdout)
+    del plan["days"][3]["am"][0]["step"]
+    p = tmp_path / "plan.json"
+    p.write_text(json.dumps(plan), encoding="utf-8")
+    res = run("--load", p, "--html", tmp_path / "x.html", "--ics", tmp_path / "x.ics")
+    assert_usage_error(res, "incomplete or damaged")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["plan.json"]

@@ -16,7 +16,7 @@ import hashlib
 from icalendar import Calendar, Event
 
 from recommender import DISCLAIMER, __version__
-from recommender.regimen.model import Regimen
+from recommender.regimen.model import Regimen, RegimenError
 
 
 def _uid(plan: dict, product_id: str, kind: str) -> str:
@@ -27,7 +27,15 @@ def _uid(plan: dict, product_id: str, kind: str) -> str:
 
 def to_ics(plan: Regimen | dict) -> bytes:
     """The plan's reintroduction dates as iCalendar bytes (text/calendar)."""
-    d = plan.to_dict() if isinstance(plan, Regimen) else plan
+    d = plan.to_dict() if isinstance(plan, Regimen) else Regimen.from_dict(plan).to_dict()
+    try:
+        return _calendar(d)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise RegimenError(f"the plan record is incomplete or damaged: "
+                           f"{type(exc).__name__}: {exc}") from None
+
+
+def _calendar(d: dict) -> bytes:
     treated = dt.date.fromisoformat(d["treatment"]["date"])
     cal = Calendar()
     cal.add("prodid", f"-//skinrec {__version__}//regimen//EN")

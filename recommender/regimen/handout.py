@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from recommender import DISCLAIMER, __version__
-from recommender.regimen.model import Regimen
+from recommender.regimen.model import Regimen, RegimenError
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -35,6 +35,14 @@ def _env() -> jinja2.Environment:
 def render_handout(plan: Regimen | dict, clinic: str | None = None) -> str:
     """The handout as one HTML document. ``clinic`` overrides the plan's clinic name."""
     d = plan.to_dict() if isinstance(plan, Regimen) else Regimen.from_dict(plan).to_dict()
+    try:
+        return _render(d, clinic)
+    except (KeyError, TypeError, ValueError, AttributeError, jinja2.UndefinedError) as exc:
+        raise RegimenError(f"the plan record is incomplete or damaged: "
+                           f"{type(exc).__name__}: {exc}") from None
+
+
+def _render(d: dict, clinic: str | None) -> str:
     labels = {s["id"]: s["label"] for s in d["steps"]}
     phases = []
     for ph in d["phases"]:

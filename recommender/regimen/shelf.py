@@ -30,7 +30,14 @@ class ShelfError(RegimenError):
 
 
 def normalise_shelf(df: pd.DataFrame, *, source: str = "the shelf") -> pd.DataFrame:
-    """Columns product_id, name, category, ingredients, step (text, '' when absent); checked."""
+    """Columns product_id, name, category, ingredients, step (text, '' when absent); checked.
+
+    ``df`` may also be a list of dicts (a JSON request body's products)."""
+    if df is not None and not isinstance(df, pd.DataFrame):
+        try:
+            df = pd.DataFrame(list(df))
+        except (TypeError, ValueError) as exc:
+            raise ShelfError(f"{source} must be a table or a list of products: {exc}") from None
     if df is None or len(df.columns) == 0:
         raise ShelfError(f"{source} is empty: give a CSV with a header row "
                          "(product_id, name, ingredients[, category, step])")
