@@ -136,3 +136,19 @@ def test_damaged_saved_plan_is_refused_whole(shelf_csv, tmp_path):
     res = run("--load", p, "--html", tmp_path / "x.html", "--ics", tmp_path / "x.ics")
     assert_usage_error(res, "incomplete or damaged")
     assert sorted(x.name for x in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_example_shelf_needs_no_data_directory():
+    """data/regimen/example_shelf.csv (authored lists, no catalog copy): the README example."""
+    from recommender import config
+
+    shelf = config.AUTHORED_DATA_DIR / "regimen" / "example_shelf.csv"
+    res = run("--shelf", shelf, "--treated", "2026-03-02", "--json")
+    assert res.exit_code == 0, res.output
+    plan = json.loads(res.stdout)
+    back = {r["product_id"]: r for r in plan["reintroduce"]}
+    assert back["ex-retinol"]["first_day"] == 7 and back["ex-retinol"]["date"] == "2026-03-09"
+    day1 = plan["days"][1]
+    assert next(p for p in day1["am"] if p["step"] == "protect")["product_id"] == "ex-mineral"
+    rules = {c["rule"] for c in plan["conflicts"]}
+    assert {"retinoid_acid", "retinoid_benzoyl_peroxide"} <= rules
