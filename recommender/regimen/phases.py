@@ -2,7 +2,9 @@
 
 Which need it answers: aftercare sheets speak in phases ("day 0", "days 1-2", "days 3-6",
 "week 2"), and a clinic that loads its own protocol ("retinoids from day 5") expects a
-phase to start where its windows end. For a protocol named in data/regimen/phases.yaml
+phase to start where its windows end. A protocol object with a ``phases`` attribute (a
+list of day boundaries; the protocol schema has no such field yet) uses it, scaled by the
+factor. For a protocol named in data/regimen/phases.yaml
 (the default: REPORT.md section 5's template 0, 1, 3, 7, 14) the boundaries come from
 there, scaled by the protocol's depth x modality factor like its windows; for any other
 protocol there is one boundary at every distinct end of its rules' windows (after the
@@ -34,6 +36,10 @@ def window_ends(protocol: Protocol, factor: float) -> list[float]:
 
 def boundaries(protocol: Protocol, factor: float, rules: PhaseRules) -> tuple[list[float], str, str]:
     """(boundaries > 0, source, evidence)."""
+    own = getattr(protocol, "phases", None)      # a future protocol schema field, if added
+    if own:
+        return (sorted({float(x) * factor for x in own if float(x) > 0}),
+                f"phases of protocol {protocol.name} {protocol.version}", "clinic")
     t = rules.protocols.get(protocol.name)
     if t is not None:
         b = sorted({x if x in t.unscaled else x * factor for x in t.boundaries})
