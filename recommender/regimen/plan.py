@@ -4,7 +4,7 @@ Which need it answers (issue #7): "given a treatment, a client and a shelf, what
 client put on their skin each morning and evening until the next session, what comes back
 when, what clashes, and what to stop before the next session?" No rule lives here: the
 verdicts, safe days and scores come from :func:`recommender.scoring.score_frame` (the one
-scoring path), called once per listed day for this client (day d covers [d, d+1) days
+scoring path, through a PreparedCatalog of the shelf so each list is read once), called once per listed day for this client (day d covers [d, d+1) days
 after treatment and is scored at t = d); steps, conflicts, stops and phases come from
 data/regimen/*.yaml. This module only orchestrates:
 
@@ -37,7 +37,8 @@ from recommender.regimen.shelf import normalise_shelf
 from recommender.regimen.steps import allowed_slots, assign_step
 from recommender.regimen.stop_before import stop_record
 from recommender.safety import Protocol, default_protocol
-from recommender.scoring import make_score_context, score_frame
+from recommender.scoring import make_score_context
+from recommender.scoring.prepared import PreparedCatalog
 
 __all__ = ["GAP_PREFIX", "build_regimen"]
 
@@ -76,10 +77,13 @@ def _read_shelf(shelf: pd.DataFrame, rules: RegimenRules) -> list[ShelfItem]:
 
 def _score_days(shelf: pd.DataFrame, items: list[ShelfItem], ctx0, days: list[int]) -> dict:
     """Fill each item's ``by_day`` from score_frame; returns the model versions used."""
-    frame = shelf[["product_id", "name", "category", "ingredients"]]
+    # The shelf is read and its learned (person- and day-independent) columns predicted
+    # once; every day is then scored through score_frame with those reads.
+    shelf_pc = PreparedCatalog(shelf[["product_id", "name", "category", "ingredients"]],
+                               use_models=ctx0.use_models)
     models: dict = {}
     for d in days:
-        scored = score_frame(frame, replace(ctx0, safety=ctx0.safety.at(float(d))))
+        scored = shelf_pc.score(replace(ctx0, safety=ctx0.safety.at(float(d))))
         models = {c: str(scored[c].iloc[0]) for c in scored.columns
                   if c.endswith("_model_version")}
         for p, (_, r) in zip(items, scored.iterrows(), strict=True):
