@@ -23,9 +23,10 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 install: $(STAMP_RUN)
 install-dev: $(STAMP_DEV)
 
-# Start the main job on the embedded defaults.
+# Start the main job on the embedded defaults: the web app and API on 127.0.0.1:8000
+# (demo catalog unless SKINREC_CATALOG names one). `skinrec demo` checks example labels.
 run: $(STAMP_RUN)
-	$(BIN)/skinrec demo
+	$(BIN)/skinrec serve
 
 # Headless Chromium for tests/browser: Debian's chromium + chromium-driver, installed only when
 # the binary is missing (the file is the stamp). Playwright drives it and never downloads a
