@@ -337,6 +337,15 @@ def serve(host, port, workers, catalog, protocol_file, timeout):
         os.environ["SKINREC_CATALOG"] = catalog
     if protocol_file:
         os.environ["SKINREC_PROTOCOL"] = str(Path(protocol_file).resolve())
+    spec = config.web_catalog()
+    if spec in config.CATALOGS and not Path(spec).exists():
+        if not config.data_path(config.CATALOGS[spec][0]).is_file():
+            raise click.ClickException(f"catalog {spec} not found in {config.data_dir()}. "
+                                       f"{config.DATA_HOWTO}")
+    elif not Path(spec).is_file():
+        raise click.UsageError(f"catalog {spec!r} is neither a file nor a shared catalog name "
+                               f"({', '.join(config.CATALOGS)})")
+    _load_protocol(config.web_protocol())          # refuse a bad protocol file before forking
     bind = f"{host or config.WEB_HOST}:{port or config.WEB_PORT}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
             "--preload", "--timeout", str(timeout), "--access-logfile", "-",

@@ -64,3 +64,14 @@ def test_serve_runs_gunicorn_with_the_demo_catalog():
                 proc.wait()
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_serve_refuses_a_missing_catalog_or_bad_protocol_before_starting():
+    r = subprocess.run([sys.executable, "-m", "recommender.cli", "serve", "--catalog",
+                        "no-such-catalog.csv"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 2 and "neither a file nor a shared catalog" in r.stderr
+    bad = ROOT / "tests" / "fixtures" / "protocols" / "malformed" / "bad_number.yaml"
+    r = subprocess.run([sys.executable, "-m", "recommender.cli", "serve", "--protocol", str(bad)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "protocol refused" in r.stderr and "Traceback" not in r.stderr
