@@ -487,6 +487,28 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
                                "absorption_index": _num(10 ** (curve_logsum / w_known))}
     return result
 
+def uptake_terms(parsed) -> list[tuple[float, float, float]]:
+    """(weight 1/p, intact Kp, channel Kp with all channels open) of the declared ingredients
+    with a modelled intact term: the only ones ``x_vs_intact`` of :func:`product_absorption`
+    averages, so ``x = 10 ** (sum w log10((intact + f channel) / intact) / sum w)`` at
+    ``f = f_open(t)``. A prepared catalog keeps these to rank many products at any time.
+    """
+    mentions = [m for m in getattr(parsed, "ingredients", ()) if m.section == "declared"]
+    missing = [m.inci for m in mentions
+               if m.inci and _cache_key(m.inci, m.classes) not in _TERMS]
+    if missing:
+        prefetch(missing, {m.inci: m.classes for m in mentions if m.inci})
+    out = []
+    for m in mentions:
+        if m.inci in VEHICLE or not m.inci:
+            continue
+        terms = _TERMS.get(_cache_key(m.inci, m.classes)) or _terms(m.inci, m.classes)
+        if terms["status"] == "ok" and terms["intact_term"] == "model":
+            out.append((1.0 / max(m.position, 1), terms["intact_kp_cm_per_h"],
+                        terms["channel_kp_open_cm_per_h"]))
+    return out
+
+
 TYPICAL_ACTIVES = ("NIACINAMIDE", "ASCORBIC ACID", "RETINOL", "PANTHENOL",
                    "PALMITOYL PENTAPEPTIDE-4")
 

@@ -148,9 +148,23 @@ class LearnedModels:
         if not readable.any():
             return out
         idx = np.flatnonzero(readable)
-        sub_texts = [texts[i] for i in idx]
-        sub_cats = [categories[i] for i in idx]
         sub_parsed = [parsed[i] for i in idx]
+        fit = self.predict_fit([texts[i] for i in idx], [categories[i] for i in idx], sub_parsed)
+        for c, v in fit.items():
+            out[c][idx] = v
+        vals, xs = self.predict_absorption(sub_parsed, t_hours=t_hours, depth_mm=depth_mm)
+        out["absorption_index"][idx] = vals
+        out["absorption_x_vs_intact"][idx] = xs
+        return out
+
+    def predict_fit(self, texts: Sequence[str], categories: Sequence[str],
+                    parsed: Sequence) -> dict[str, np.ndarray]:
+        """Concern, skin-type and gentleness columns for readable lists (person- and
+        time-independent: a prepared catalog computes them once)."""
+        out: dict[str, np.ndarray] = {}
+        sub_texts, sub_cats, sub_parsed = list(texts), list(categories), list(parsed)
+        if not sub_texts:
+            return out
         if self._concern is not None or self._skin is not None:
             import pandas as pd
 
@@ -158,21 +172,24 @@ class LearnedModels:
             got = self._em.predict(frame, parsed=sub_parsed)  # the lists are not read twice
             for c in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness"):
                 if c in got.columns:
-                    out[c][idx] = got[c].to_numpy(dtype="float64")
+                    out[c] = got[c].to_numpy(dtype="float64")
+        return out
+
+    def predict_absorption(self, parsed: Sequence, *, t_hours: float,
+                           depth_mm: float) -> tuple[np.ndarray, np.ndarray]:
+        """(absorption_index, absorption_x_vs_intact) of readable lists at t and depth."""
+        vals = np.full(len(parsed), np.nan)
+        xs = np.full(len(parsed), np.nan)
         if self._absorption is not None:
             fn = self._absorption.product_absorption
-            vals = np.full(len(idx), np.nan)
-            xs = np.full(len(idx), np.nan)
-            for j, p in enumerate(sub_parsed):
+            for j, p in enumerate(parsed):
                 res = fn(p, t_hours, depth_mm=depth_mm, curve_hours=None)
                 v, x = res.get("absorption_index"), res.get("x_vs_intact")
                 if isinstance(v, int | float) and math.isfinite(v):
                     vals[j] = float(v)
                 if isinstance(x, int | float) and math.isfinite(x):
                     xs[j] = float(x)
-            out["absorption_index"][idx] = vals
-            out["absorption_x_vs_intact"][idx] = xs
-        return out
+        return vals, xs
 
 
 @functools.lru_cache(maxsize=2)

@@ -1,41 +1,146 @@
-"""A catalog read once and scored per request: the web app's and the regimen's catalog.
+"""A catalog read once and ranked per request: the web app's and the regimen's catalog.
 
-Which need it answers: the web app (and an aesthetician's shelf) asks many questions of the
-same catalog for different people; re-reading every ingredient list per request would cost
-seconds on a 10k-product catalog. :class:`PreparedCatalog` holds the catalog frame and
-answers ``recommend`` / ``score`` through :func:`recommender.scoring.score_frame` (the one
-scoring path) and :func:`recommender.recommend.recommend` (the ranking), so a prepared
-catalog never ranks differently from ``skinrec recommend`` on the same file.
+Which need it answers: the web app asks many questions of the same catalog for different
+people ("needled yesterday at 1.0 mm, dark spots", "day 5, 0.5 mm, no fragrance", ...).
+Re-reading and re-scoring 10,000 ingredient lists per request takes seconds; DESIGN.md asks
+for recommend p95 <= 50 ms on a 10k-product catalog. A :class:`PreparedCatalog` keeps what
+does not depend on the person:
 
-Interface (stable; the internals may cache more):
+- each list read once (the reader's ParsedList), the concern / skin-type / gentleness
+  predictions (they depend on the list and category only), the benefit classes, the absorption terms of every ingredient (recommender.learn.absorption
+  ``uptake_terms``);
+- per (protocol, depth factor, modality, pregnancy) the safety engine's assessment of every
+  product *without* a time: each flag's stages and the product's avoid/caution ends
+  (``assess`` computes them independently of t; only ``open`` depends on t). The person's
+  avoid-list is applied through an index of the same identities the engine matches
+  (``_avoid_match``: class ids, canonical INCI, printed names), because its rule never
+  closes (``until: never``); a protocol whose avoid-list rule does close is assessed with
+  the avoid-list in the key instead.
 
-- ``PreparedCatalog(df, columns=None, source="", demo=False)``; ``len(pc)``; ``pc.frame``
-  (the input frame plus ``input_row`` 1..n and ``product_id`` as text, the row number when
-  the catalog has no id column);
-- ``pc.recommend(context, k=10, budget=None, strict=False) -> dict`` (the shape of
-  ``skinrec recommend --json``);
-- ``pc.score(context, product_ids=None) -> DataFrame`` (score_frame rows, in catalog order);
-- ``pc.product(product_id) -> dict | None`` (the catalog row as plain values).
+A request then evaluates verdicts and an approximate score for every product with numpy,
+picks the rows that can be in each list's top k (with a margin around the k-th score), and
+scores *those rows* with :func:`recommender.scoring.score_frame` (the one scoring path).
+The items returned, their scores, reasons and flags are score_frame's; the counts are exact
+(verdicts are compared, not approximated). ``tests/test_prepared.py`` checks on real
+catalogs that ``recommend`` here returns what :func:`recommender.recommend.recommend`
+returns over the whole catalog.
+
+Interface: ``PreparedCatalog(df, columns=None, source="", demo=False)``; ``len(pc)``;
+``pc.frame`` (the input plus ``input_row`` 1..n and ``product_id`` as text, the row number
+when the catalog has no id column); ``pc.recommend(context, k=10, budget=None,
+strict=False) -> dict`` (the shape of ``skinrec recommend --json``); ``pc.score(context,
+product_ids=None) -> DataFrame``; ``pc.product(product_id) -> dict | None``.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 
+from recommender.safety import assess
+from recommender.safety.context import EMPTY_AVOID, fold_name
 from recommender.scoring.context import ScoreContext
-from recommender.scoring.frame import resolve_columns, score_frame
+from recommender.scoring.formula import benefit_term, position_weight
+from recommender.scoring.frame import _opt_text, _text, resolve_columns, score_frame
+from recommender.scoring.learned import CONCERN_COLUMNS, SKIN_COLUMNS, default_models
 
 ID_CANDIDATES = ("product_id", "id", "sku", "Product ID")
+SCORE_MARGIN = 0.5           # score points: approximate scores within this of the k-th are re-scored
+BENEFIT_MARGIN = 1e-3
+SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == ""
+
+
+class _CachedReader:
+    """The reader, answering from the prepared lists (score_frame's ``reader=``)."""
+
+    def __init__(self, base, cache: dict):
+        self.base, self.cache = base, cache
+
+    def read(self, text: str):
+        p = self.cache.get(text)
+        return p if p is not None else self.base.read(text)
+
+
+class _CachedModels:
+    """LearnedModels whose person-independent columns come from the prepared arrays."""
+
+    def __init__(self, base, rows: dict, fit: dict[str, np.ndarray]):
+        self.base, self.rows, self.fit = base, rows, fit
+
+    def __getattr__(self, name):          # versions, has_concerns, problems ...
+        return getattr(self.base, name)
+
+    def predict(self, texts, categories, parsed, *, t_hours: float, depth_mm: float):
+        keys = [self.rows.get((t, c)) for t, c in zip(texts, categories, strict=True)]
+        if any(k is None for k in keys):
+            return self.base.predict(texts, categories, parsed, t_hours=t_hours,
+                                     depth_mm=depth_mm)
+        at = np.asarray(keys, dtype=np.int64)
+        out = {c: self.fit[c][at].copy() for c in self.fit}
+        n = len(texts)
+        out["absorption_index"] = np.full(n, np.nan)
+        out["absorption_x_vs_intact"] = np.full(n, np.nan)
+        readable = np.flatnonzero([p.found for p in parsed])
+        if len(readable):
+            vals, xs = self.base.predict_absorption([parsed[i] for i in readable],
+                                                    t_hours=t_hours, depth_mm=depth_mm)
+            out["absorption_index"][readable] = vals
+            out["absorption_x_vs_intact"][readable] = xs
+        return out
+
+
+class _SafetyTable:
+    """Every product's time-free assessment for one (protocol, factor, modality, pregnancy)."""
+
+    def __init__(self, pc: PreparedCatalog, safety, protocol):
+        n = len(pc)
+        self.avoid_end = np.zeros(n)
+        self.caution_end = np.zeros(n)
+        prod, pw, sev_avoid, end = [], [], [], []
+        for i in range(n):
+            a = assess(pc.parsed[i], safety, protocol, name=pc.names[i], category=pc.cats[i])
+            self.avoid_end[i] = a.avoid_end
+            self.caution_end[i] = a.caution_end
+            for f in a.flags:
+                if f.scope != "ingredient":
+                    continue
+                prod.append(i)
+                pw.append(position_weight(f.position))
+                sev_avoid.append(any(s == "avoid" for s, _ in f.stages))
+                end.append(f.stages[-1][1])
+        self.flag_prod = np.asarray(prod, dtype=np.int64)
+        self.flag_pw = np.asarray(pw, dtype=float)
+        self.flag_avoid = np.asarray(sev_avoid, dtype=bool)
+        self.flag_end = np.asarray(end, dtype=float)
+
+    def keep(self, at: np.ndarray, weights, n: int) -> np.ndarray:
+        """prod(1 - min(1, severity w(pos) openness)) per product, openness judged at ``at``."""
+        if not len(self.flag_prod):
+            return np.ones(n)
+        base = np.where(self.flag_avoid, weights.severity_avoid, weights.severity_caution) \
+            * self.flag_pw
+        open_ = at[self.flag_prod] < self.flag_end
+        v = np.minimum(1.0, base * np.where(open_, 1.0, weights.closed_flag_weight))
+        keep = np.ones(n)
+        np.multiply.at(keep, self.flag_prod, 1.0 - v)
+        return keep
 
 
 class PreparedCatalog:
-    """One catalog, loaded once per process."""
+    """One catalog, read once per process; see the module docstring."""
 
     def __init__(self, df: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
-                 source: str = "", demo: bool = False):
+                 source: str = "", demo: bool = False, reader=None, use_models: bool = True):
         self.columns = dict(columns or {})
         self.cols = resolve_columns(df.columns, self.columns)   # raises ColumnError
         frame = df.copy()
@@ -43,13 +148,200 @@ class PreparedCatalog:
             frame["input_row"] = range(1, len(frame) + 1)
         id_col = next((c for c in ID_CANDIDATES if c in frame.columns), None)
         ids = frame[id_col] if id_col else frame["input_row"]
-        frame["product_id"] = [str(v) if not _missing(v) else str(r)
+        frame["product_id"] = [str(r) if _missing(v) else str(v)
                                for v, r in zip(ids, frame["input_row"], strict=True)]
         self.frame = frame.reset_index(drop=True)
+        # What score_frame and the ranked items read, as plain objects (a narrow copy: taking
+        # rows out of a wide Arrow-backed frame costs more than scoring them).
+        from recommender.recommend import BRAND_CANDIDATES, PRICE_CANDIDATES
+
+        keep = [c for c in (*self.cols.values(), "input_row", "product_id",
+                            *PRICE_CANDIDATES, *BRAND_CANDIDATES, *self.columns.values())
+                if c is not None and c in self.frame.columns]
+        self._narrow = self.frame[list(dict.fromkeys(keep))].astype(object)
+        self._narrow["input_row"] = self.frame["input_row"].astype("int64")
         self.source = source
         self.demo = demo
-        self._by_id = {pid: i for i, pid in enumerate(self.frame["product_id"])}
+        self._by_id: dict[str, int] = {}
+        for i, pid in enumerate(self.frame["product_id"]):
+            self._by_id.setdefault(pid, i)
+        self._lock = threading.Lock()
+        self._tables: OrderedDict = OrderedDict()
+        self._prepare(reader, use_models)
 
+    # -- the person-independent part -------------------------------------------------------
+    def _prepare(self, reader, use_models: bool) -> None:
+        if reader is None:
+            from recommender.knowledge.reader import default_reader
+
+            reader = default_reader()
+        f, c = self.frame, self.cols
+        n = len(f)
+        self.texts = [_text(v) for v in f[c["ingredients"]].tolist()]
+        self.names = [_opt_text(v) for v in f[c["name"]].tolist()] if c["name"] else [None] * n
+        self.cats = [_opt_text(v) for v in f[c["category"]].tolist()] if c["category"] \
+            else [None] * n
+        cache: dict = {}
+        self.parsed = []
+        for text in self.texts:
+            p = cache.get(text)
+            if p is None:
+                p = cache[text] = reader.read(text)
+            self.parsed.append(p)
+        self.reader = _CachedReader(reader, cache)
+        self.found = np.fromiter((p.found for p in self.parsed), dtype=bool, count=n)
+        self.row = f["input_row"].to_numpy(dtype=np.int64)
+        n_ing = np.fromiter((len(p.ingredients) for p in self.parsed), dtype=float, count=n)
+        n_unrec = np.fromiter((len(p.unrecognized) for p in self.parsed), dtype=float, count=n)
+        from recommender.recommend import MAX_UNRECOGNIZED_SHARE
+
+        status_ok = np.fromiter((p.status == "ok" for p in self.parsed), dtype=bool, count=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(n_ing > 0, n_unrec / np.where(n_ing > 0, n_ing, 1), np.nan)
+        self.ok = status_ok & (share <= MAX_UNRECOGNIZED_SHARE)
+
+        base_models = default_models(use_models)
+        cats = [x or "" for x in self.cats]
+        fit = {col: np.full(n, np.nan) for col in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness")}
+        idx = np.flatnonzero(self.found)
+        if len(idx):
+            got = base_models.predict_fit([self.texts[i] for i in idx], [cats[i] for i in idx],
+                                          [self.parsed[i] for i in idx])
+            for col, v in got.items():
+                fit[col][idx] = v
+        self.fit = fit
+        rows = {}
+        for i, key in enumerate(zip(self.texts, cats, strict=True)):
+            rows.setdefault(key, i)
+        self.models = _CachedModels(base_models, rows, fit)
+        self.concern_mat = np.column_stack([fit[col] for col in CONCERN_COLUMNS])
+        self.skin_mat = np.column_stack([fit[col] for col in SKIN_COLUMNS])
+
+        # Benefit classes (best declared position per class), as score_frame finds them.
+        self.best: list[dict[str, int]] = []
+        for p in self.parsed:
+            best: dict[str, int] = {}
+            if p.found:
+                for m in p.ingredients:
+                    if m.section != "declared" or not m.classes:
+                        continue
+                    for cl in m.classes:
+                        if cl not in best or m.position < best[cl]:
+                            best[cl] = m.position
+            self.best.append(best)
+        self._benefit: dict[int, tuple] = {}
+
+        # Absorption terms (x vs intact at any time, see absorption.uptake_terms).
+        self.has_absorption = base_models.has_absorption
+        if self.has_absorption:
+            from recommender.learn.absorption import uptake_terms
+
+            ap, aw, ai, ac = [], [], [], []
+            for i in idx:
+                for w, intact, ch in uptake_terms(self.parsed[i]):
+                    ap.append(i)
+                    aw.append(w)
+                    ai.append(intact)
+                    ac.append(ch)
+            self.up_prod = np.asarray(ap, dtype=np.int64)
+            self.up_w = np.asarray(aw, dtype=float)
+            self.up_intact = np.asarray(ai, dtype=float)
+            self.up_channel = np.asarray(ac, dtype=float)
+            self.up_wsum = np.bincount(self.up_prod, weights=self.up_w, minlength=n)
+
+        # Avoid-list index: the identities the engine's _avoid_match compares.
+        self._avoid_index: dict[tuple[bool, bool], dict[str, set]] = {}
+
+    def _avoid_idx(self, count_may: bool, names: bool):
+        """product rows by class id, by INCI identity (and, when asked, by folded printed
+        name): the identities ``_avoid_match`` compares."""
+        key = (count_may, names)
+        got = self._avoid_index.get(key)
+        if got is None:
+            index: dict[str, set] = {}
+            for i, p in enumerate(self.parsed):
+                for m in p.ingredients:
+                    if m.section == "may_contain" and not count_may:
+                        continue
+                    if names:
+                        for text in (m.raw, m.name, m.inci or "", *m.alternatives):
+                            index.setdefault(fold_name(text), set()).add(i)
+                        continue
+                    for cl in m.classes:
+                        index.setdefault("class:" + cl, set()).add(i)
+                    if m.name:
+                        index.setdefault(" ".join(m.name.upper().split()), set()).add(i)
+                    if m.inci:
+                        index.setdefault(" ".join(m.inci.upper().split()), set()).add(i)
+            got = self._avoid_index[key] = index
+        return got
+
+    def _avoid_hits(self, avoid, protocol) -> np.ndarray:
+        hit = np.zeros(len(self), dtype=bool)
+        count_may = protocol.may_contain_counts
+        ids = self._avoid_idx(count_may, False)
+        rows: set = set()
+        for cl in avoid.classes:
+            rows |= ids.get("class:" + cl, set())
+        for ident in avoid.inci:
+            rows |= ids.get(ident, set())
+        if avoid.names:
+            by_name = self._avoid_idx(count_may, True)
+            for key in avoid.names:
+                rows |= by_name.get(key, set())
+        if rows:
+            hit[list(rows)] = True
+        return hit
+
+    def warm(self, protocol=None, depths=(0.25, 1.0, 1.5), modalities=("mn",),
+             pregnant=(False, True)) -> None:
+        """Build the safety tables most requests need (the web app calls this once before
+        its workers fork, so they share them)."""
+        from recommender.safety import Context
+
+        for d in depths:
+            for mod in modalities:
+                for preg in pregnant:
+                    self._table(ScoreContext(safety=Context(depth_mm=d, modality=mod,
+                                                            pregnant=preg), protocol=protocol))
+        proto = protocol if protocol is not None else ScoreContext().active_protocol
+        self._avoid_idx(proto.may_contain_counts, False)
+
+    def _benefit_raw(self, weights) -> np.ndarray:
+        got = self._benefit.get(id(weights))
+        if got is None or got[0] is not weights:
+            vals = weights.benefit_values
+            raw = np.array([benefit_term({c: p for c, p in b.items() if c in vals}, weights)
+                            for b in self.best])
+            got = self._benefit[id(weights)] = (weights, raw)
+        return got[1]
+
+    def _table(self, ctx: ScoreContext) -> tuple[_SafetyTable, bool]:
+        """The safety table for this context and whether the avoid-list is applied outside it."""
+        protocol = ctx.active_protocol
+        safety = ctx.safety
+        rules = [r for r in protocol.rules if r.scope == "avoid_list"
+                 and (r.when is None or (r.when == "pregnant" and safety.pregnant))]
+        never = all(any(s.severity == "avoid" and math.isinf(s.until) for s in r.stages)
+                    for r in rules)
+        outside = bool(safety.avoid) and never
+        key = (id(protocol), protocol.factor(safety.depth_mm, safety.modality), safety.modality,
+               safety.pregnant,
+               None if outside or not safety.avoid else repr(sorted(safety.avoid.to_dict().items())))
+        with self._lock:
+            got = self._tables.get(key)
+            if got is not None and got[0] is protocol:
+                self._tables.move_to_end(key)
+                return got[1], outside
+        table = _SafetyTable(self, replace(safety, avoid=EMPTY_AVOID) if outside else safety,
+                             protocol)
+        with self._lock:
+            self._tables[key] = (protocol, table)
+            while len(self._tables) > SAFETY_TABLES_KEPT:
+                self._tables.popitem(last=False)
+        return table, outside
+
+    # -- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self.frame)
 
@@ -70,17 +362,150 @@ class PreparedCatalog:
         return out
 
     def score(self, context=None, product_ids: Iterable | None = None) -> pd.DataFrame:
+        """score_frame rows for the given products (all when None), from the prepared reads."""
         ctx = ScoreContext.coerce(context)
         part = self.frame if product_ids is None else self.frame.iloc[self.rows_for(product_ids)]
-        return score_frame(part, ctx, columns=self.columns)
+        return self._score_rows(part, ctx)
+
+
+    def _score_rows(self, part: pd.DataFrame, ctx: ScoreContext) -> pd.DataFrame:
+        models = self.models if ctx.use_models else default_models(False)
+        return score_frame(part, ctx, columns=self.columns, models=models, reader=self.reader)
+
+    # -- ranking ---------------------------------------------------------------------------
+    def estimate(self, context=None) -> dict[str, np.ndarray]:
+        """Verdict, never_safe, safe_from_day exactly; score, score_when_safe and benefit
+        approximately (float order), for every product at once."""
+        ctx = ScoreContext.coerce(context)
+        safety, w = ctx.safety, ctx.weights
+        n = len(self)
+        table, outside = self._table(ctx)
+        avoid_end = table.avoid_end
+        if outside:
+            avoid_end = np.where(self._avoid_hits(safety.avoid, ctx.active_protocol), np.inf,
+                                 avoid_end)
+        t = safety.t
+        never = np.isinf(avoid_end)
+        verdict = np.where(t < avoid_end, "avoid",
+                           np.where(t < table.caution_end, "caution", "suitable"))
+        sfd = np.where(never, np.nan, avoid_end)
+        x_safe = np.where(never, t, np.maximum(t, avoid_end))
+        keep_now = table.keep(np.full(n, t), w, n)
+        keep_later = table.keep(x_safe, w, n)
+
+        use_models = ctx.use_models and self.models.base is default_models(True)
+        x = np.full(n, np.nan)
+        if use_models and self.has_absorption and len(self.up_prod):
+            from recommender.learn.absorption import LN2, t_half_hours
+
+            f_now = math.exp(-LN2 * safety.hours / t_half_hours(safety.depth_mm))
+            logs = np.log10((self.up_intact + f_now * self.up_channel) / self.up_intact)
+            s = np.bincount(self.up_prod, weights=self.up_w * logs, minlength=n)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                x = np.where(self.up_wsum > 0, 10.0 ** (s / np.where(self.up_wsum > 0,
+                                                                     self.up_wsum, 1)), np.nan)
+        fl = w.absorption_floor
+        with np.errstate(invalid="ignore", divide="ignore"):
+            deliv = np.where(np.isnan(x) | (x < 1.0), 1.0, fl + (1.0 - fl) * (1.0 - 1.0 / x))
+        benefit = self._benefit_raw(w) * deliv
+
+        terms = [(w.benefit, benefit), (w.low_risk, None)]     # low_risk: per call below
+        if use_models:
+            terms.append((w.gentleness, self.fit["gentleness"]))
+            if ctx.concerns:
+                cols = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
+                terms.append((w.concern_fit, self.concern_mat[:, cols].mean(axis=1)))
+            if ctx.skin_types:
+                cols = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
+                terms.append((w.skin_fit, self.skin_mat[:, cols].mean(axis=1)))
+
+        def combine(low_risk: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
+            num = np.zeros(n)
+            den = np.zeros(n)
+            for i, (wk, v) in enumerate(terms):
+                v = low_risk if i == 1 else v
+                ok = ~np.isnan(v)
+                num += np.where(ok, wk * np.nan_to_num(v), 0.0)
+                den += np.where(ok, wk, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                raw = np.clip(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0), 0, 1)
+            gate = np.where(verdicts == "avoid", 0.0,
+                            np.where(verdicts == "caution", w.caution_factor, 1.0))
+            return np.where(self.found, np.round(100.0 * gate * raw, 1), np.nan)
+
+        score = combine(1.0 - (1.0 - keep_now), verdict)
+        v_safe = np.where(x_safe < avoid_end, "avoid",
+                          np.where(x_safe < table.caution_end, "caution", "suitable"))
+        when_safe = np.where(never, np.nan, combine(1.0 - (1.0 - keep_later), v_safe))
+        return {"verdict": verdict, "never_safe": never, "safe_from_day": sfd, "score": score,
+                "score_when_safe": when_safe,
+                "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
 
     def recommend(self, context=None, *, k: int = 10, budget: float | None = None,
                   strict: bool = False) -> dict:
-        from recommender.recommend import recommend
+        """``skinrec recommend --json`` over this catalog for one person (see module doc)."""
+        from recommender.recommend import PRICE_CANDIDATES, Recommender, _first, _price
 
-        return recommend(self.frame, context, k=k, budget=budget, strict=strict,
-                         columns=self.columns)
+        ctx = ScoreContext.coerce(context)
+        rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=self.columns)
+        n = len(self)
+        if n == 0:
+            return rec.result()
+        est = self.estimate(ctx)
+        never, verdict = est["never_safe"], est["verdict"]
+        allowed = ("suitable",) if strict else ("suitable", "caution")
+        now = self.ok & ~never & np.isin(verdict, allowed)
+        later = self.ok & ~never & (verdict == "avoid") & ~np.isnan(est["safe_from_day"])
+        avoid = never | ~self.ok
+        excluded = {"over_budget": 0, "no_price": 0}
+        if budget is not None:
+            price_col = _first(self.frame.columns, PRICE_CANDIDATES, self.columns.get("price"))
+            if price_col is None:
+                prices = np.full(n, np.nan)
+            else:
+                prices = np.array([np.nan if (v := _price(x)) is None else v
+                                   for x in self.frame[price_col]], dtype=float)
+            no_price = np.isnan(prices)
+            with np.errstate(invalid="ignore"):
+                over = ~no_price & (prices > budget)
+            for mask in (now, later):
+                excluded["no_price"] += int((mask & no_price).sum())
+                excluded["over_budget"] += int((mask & over).sum())
+            now = now & ~no_price & ~over
+            later = later & ~no_price & ~over
+        zeros = np.zeros(n)
+        picks = [
+            _candidates(now, zeros, est["score"], self.row, k, SCORE_MARGIN),
+            _candidates(later, est["safe_from_day"], est["score_when_safe"], self.row, k,
+                        SCORE_MARGIN),
+            _candidates(avoid, (~never).astype(float), est["benefit"], self.row, k,
+                        BENEFIT_MARGIN),
+        ]
+        rows = np.unique(np.concatenate(picks))
+        if len(rows):
+            rec.add(self._score_rows(self._narrow.iloc[rows], ctx))
+        rec.counts = {"use_now": int(now.sum()), "later": int(later.sum()),
+                      "avoid": int(avoid.sum())}
+        rec.rows = n
+        if budget is not None:
+            rec.excluded = excluded
+        return rec.result()
 
 
-def _missing(v) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == ""
+def _candidates(mask, group, s, row, k: int, margin: float) -> np.ndarray:
+    """Rows of ``mask`` that can be among the first ``k`` ordered by (group ascending, s
+    descending with NaN last, row ascending) when ``s`` is only known to within ``margin``.
+    ``group`` is exact."""
+    idx = np.flatnonzero(mask)
+    if len(idx) <= k:
+        return idx
+    g, v, r = group[idx], s[idx], row[idx]
+    order = np.lexsort((r, np.where(np.isnan(v), np.inf, -v), g))
+    kth = order[k - 1]
+    gk, vk = g[kth], v[kth]
+    same = g == gk
+    near = same & ((~np.isnan(v) | (r <= r[kth])) if np.isnan(vk) else (v >= vk - margin))
+    return idx[(g < gk) | near]
+
+
+__all__ = ["PreparedCatalog"]

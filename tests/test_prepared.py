@@ -1,0 +1,91 @@
+"""PreparedCatalog (the web app's catalog) ranks exactly as `skinrec recommend` does.
+
+The prepared catalog estimates every product's verdict and score with numpy and re-scores
+only the rows that can reach each list's top k through score_frame. These tests compare its
+answers with recommend() over a whole real catalog (every row through score_frame) for
+people who differ in every way the safety engine and the formula look at.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender.recommend import recommend
+from recommender.safety import load_protocol
+from recommender.scoring import make_score_context, score_frame
+from recommender.scoring.prepared import PreparedCatalog
+
+pytestmark = pytest.mark.data
+
+CLINIC = Path(__file__).parent / "fixtures" / "protocols" / "clinic_retinoid_day5.yaml"
+
+PEOPLE = [
+    ({"day": 1, "depth": 1.0}, {"k": 10}),
+    ({"day": 3, "depth": 0.5, "concerns": "dark spots,dryness", "skin_type": "dry"},
+     {"k": 8, "budget": 40}),
+    # a class, an INCI name and a word that resolves to nothing (matched as printed)
+    ({"day": 7, "depth": 1.5, "avoid": "fragrance, niacinamide, unobtainium extract"},
+     {"k": 10}),
+    ({"hours": 36, "depth": 0.25, "pregnant": True, "concerns": "acne"}, {"k": 10, "strict": True}),
+    ({"day": 5, "depth": 2.0, "modality": "rf", "skin_type": "oily,sensitive"}, {"k": 3}),
+]
+
+
+@pytest.fixture(scope="module")
+def prepared(catalogs):
+    return PreparedCatalog(catalogs("cosmetics_2017"), source="cosmetics_2017")
+
+
+def _json(d: dict) -> str:
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+@pytest.mark.parametrize(("person", "options"), PEOPLE)
+def test_recommend_equals_the_full_scoring_path(prepared, person, options):
+    ctx = make_score_context(**person)
+    fast = prepared.recommend(ctx, **options)
+    full = recommend(prepared.frame, ctx, **options)
+    assert _json(fast) == _json(full)
+    if "budget" not in options and not options.get("strict"):
+        assert sum(fast["counts"][k] for k in ("use_now", "later", "avoid")) == len(prepared)
+
+
+def test_clinic_protocol_changes_the_prepared_answer_as_it_does_the_full_one(prepared):
+    clinic = load_protocol(CLINIC)
+    ctx = make_score_context(day=5.5, protocol=clinic)
+    fast = prepared.recommend(ctx, k=50)
+    assert _json(fast) == _json(recommend(prepared.frame, ctx, k=50))
+    default = prepared.recommend(make_score_context(day=5.5), k=50)
+    assert fast["counts"] != default["counts"]
+
+
+def test_estimates_agree_with_score_frame_on_every_row(prepared):
+    """Verdicts, never-safe and safe-from day are exact; the score estimate within 0.1."""
+    ctx = make_score_context(day=2, depth=1.0, concerns="fine lines", skin_type="dry")
+    est = prepared.estimate(ctx)
+    scored = score_frame(prepared.frame, ctx)
+    assert list(est["verdict"]) == scored["verdict"].tolist()
+    assert np.array_equal(est["never_safe"], scored["never_safe"].to_numpy())
+    np.testing.assert_array_equal(est["safe_from_day"], scored["safe_from_day"].to_numpy())
+    np.testing.assert_allclose(est["score"], scored["post_needling_score"].to_numpy(),
+                               atol=0.1001, equal_nan=True)
+    np.testing.assert_allclose(est["score_when_safe"], scored["score_when_safe"].to_numpy(),
+                               atol=0.1001, equal_nan=True)
+
+
+def test_score_and_product_lookup(prepared):
+    ids = prepared.frame["product_id"].iloc[[0, 5, 17]].tolist()
+    ctx = make_score_context(day=4)
+    got = prepared.score(ctx, ids)
+    want = score_frame(prepared.frame.iloc[[0, 5, 17]], ctx)
+    assert got["post_needling_score"].tolist() == pytest.approx(
+        want["post_needling_score"].tolist(), nan_ok=True)
+    assert got["flags"].tolist() == want["flags"].tolist()
+    assert prepared.product(ids[1])["product_id"] == ids[1]
+    assert prepared.product("no-such-id") is None
+    with pytest.raises(KeyError, match="no-such-id"):
+        prepared.score(ctx, ["no-such-id"])
