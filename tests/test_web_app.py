@@ -81,6 +81,18 @@ def test_every_page_renders_with_nav_and_disclaimer(client, path):
     assert "<script" not in html.lower()            # no script at all: CSP forbids it anyway
 
 
+def test_forms_offer_depth_modality_skin_types_and_concerns(client):
+    html = client.get("/?go=1&day=2&depth=1.5&modality=rf&concerns=dryness&skin_type=dry") \
+        .get_data(as_text=True)
+    assert '<option value="1.5" selected>' in html and '<option value="rf" selected>' in html
+    assert 'name="concerns" value="dryness" checked' in html
+    assert 'name="skin_type" value="dry" checked' in html
+    assert 'name="concerns" value="dark_spots">' in html
+    assert "Day 2 after 1.5 mm rf" in html
+    check = client.get("/check").get_data(as_text=True)
+    assert '<option value="1.0" selected>' in check and 'name="avoid"' in check
+
+
 def test_recommend_page_day1_retinoid_later_with_safe_from_date_and_flag(client):
     yesterday = today() - timedelta(days=1)
     html = client.get(f"/?go=1&treated_on={yesterday.isoformat()}&k=50").get_data(as_text=True)
@@ -92,7 +104,8 @@ def test_recommend_page_day1_retinoid_later_with_safe_from_date_and_flag(client)
     assert f"Safe from day 7 ({safe})" in later
     # the flagged ingredient is named as printed, with its position, rule and source
     assert "<strong>Retinol</strong> (position 5)" in later
-    assert "<code>retinoid</code>" in later and "Source:" in later
+    assert "<code>retinoid</code>: avoid until day 7" in later and "Source:" in later
+    assert "score once safe" in later
 
 
 def test_recommend_page_bad_input_says_why(client):
