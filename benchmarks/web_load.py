@@ -1,7 +1,8 @@
 """HTTP load on the web app: health, recommend and check under gunicorn, closed-loop clients.
 
     python benchmarks/web_load.py [--rows 10000] [--clients 8] [--duration 20] [--warmup 3]
-                                  [--workers 2] [--threads 4] [--seed 0]
+                                  [--workers 2] [--worker-class sync|gthread] [--threads 4]
+                                  [--timeout 120] [--endpoints health,recommend,check] [--seed 0]
                                   [--catalog FILE] [--url http://127.0.0.1:PORT]
                                   [--out benchmarks/out/web_load.json]
 
@@ -12,7 +13,8 @@ catalog with 8 concurrent closed-loop clients, throughput >= 1/5 of the health e
    lists of the shared catalogs, read from the data directory at run time; nothing is
    committed) plus a seeded category per product, and writes it as CSV to a temporary
    directory. ``--catalog FILE`` serves a catalog you already have instead.
-2. Starts ``python -m gunicorn --preload --workers 2 'web:create_app()'`` on a free port of
+2. Starts ``python -m gunicorn --preload --workers 2 'web:create_app()'`` (sync workers, as
+   ``skinrec serve``; ``--worker-class gthread`` keeps connections alive) on a free port of
    127.0.0.1 with SKINREC_CATALOG pointing at it, and waits for ``/api/v1/health``
    (``--url`` uses a server you started yourself instead; nothing else is ever targeted).
 3. For each endpoint in turn -- ``GET /api/v1/health``, ``POST /api/v1/recommend``,
@@ -126,13 +128,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(catalog: Path, workers: int, threads: int, log_path: Path):
+def start_server(catalog: Path, workers: int, threads: int, worker_class: str, log_path: Path):
     port = _free_port()
     env = dict(os.environ, SKINREC_CATALOG=str(catalog), PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     cmd = [sys.executable, "-m", "gunicorn", "--preload", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
+           "--workers", str(workers), "--worker-class", worker_class,
+           *(["--threads", str(threads)] if worker_class == "gthread" else []),
            "--timeout", "120", "--keep-alive", "30", "--graceful-timeout", "5",
+           "--no-control-socket",
            "web:create_app()"]
     log = open(log_path, "wb")  # noqa: SIM115 (closed by stop_server)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -181,15 +185,22 @@ class Phase:
         self.lat: list[float] = []
         self.non2xx: dict[int, int] = {}
         self.errors: list[str] = []
+        self.done_in_window = 0
         self.lock = threading.Lock()
 
 
-def _client(base: str, ph: Phase, idx: int, start: float, record_from: float, stop: float,
+def _client(base: str, ph: Phase, idx: int, record_from: float, stop: float, timeout: float,
             barrier: threading.Barrier) -> None:
+    """One closed-loop client: a request, its whole answer, the next request, until stop.
+
+    A request that starts inside the measured window counts for latency even when it ends
+    after the window (so slow answers are not cut off); throughput counts the answers that
+    end inside the window."""
     u = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     lat: list[float] = []
+    done_in_window = 0
     non2xx: dict[int, int] = {}
     errors: list[str] = []
     bodies = ph.bodies
@@ -207,20 +218,23 @@ def _client(base: str, ph: Phase, idx: int, start: float, record_from: float, st
             resp.read()
             status = resp.status
         except (OSError, http.client.HTTPException) as exc:
-            errors.append(type(exc).__name__)
+            if t0 >= record_from:
+                errors.append(f"{type(exc).__name__}: {exc}"[:120])
             conn.close()
-            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
             continue
         t1 = time.perf_counter()
         if t0 < record_from:
             continue
         if 200 <= status < 300:
             lat.append(t1 - t0)
+            done_in_window += t1 < stop
         else:
             non2xx[status] = non2xx.get(status, 0) + 1
     conn.close()
     with ph.lock:
         ph.lat.extend(lat)
+        ph.done_in_window += done_in_window
         for k, v in non2xx.items():
             ph.non2xx[k] = ph.non2xx.get(k, 0) + v
         ph.errors.extend(errors)
@@ -233,31 +247,41 @@ def _pct(sorted_vals: list[float], p: float) -> float:
     return sorted_vals[k]
 
 
-def run_phase(base: str, ph: Phase, clients: int, warmup: float, duration: float) -> dict:
+def run_phase(base: str, ph: Phase, clients: int, warmup: float, duration: float,
+              timeout: float) -> dict:
     load1 = os.getloadavg()[0]
     barrier = threading.Barrier(clients + 1)
     start = time.perf_counter() + 0.2
     record_from, stop = start + warmup, start + warmup + duration
     threads = [threading.Thread(target=_client,
-                                args=(base, ph, i, start, record_from, stop, barrier),
+                                args=(base, ph, i, record_from, stop, timeout, barrier),
                                 daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
     barrier.wait()
-    for t in threads:
-        t.join(timeout=warmup + duration + 120)
+    for t in threads:  # bounded: a client ends at most one request timeout after stop
+        t.join(timeout=warmup + duration + timeout + 30)
     lat = sorted(ph.lat)
     n_bad = sum(ph.non2xx.values())
+    err_types: dict[str, int] = {}
+    for e in ph.errors:
+        err_types[e] = err_types.get(e, 0) + 1
+
+    def ms(v: float) -> float | None:
+        return None if v != v else round(v * 1000, 2)  # NaN (no sample) -> null
+
     return {
         "endpoint": f"{ph.method} /api/v1{ph.path.removeprefix('/api/v1')}",
         "clients": clients, "duration_s": duration, "warmup_s": warmup,
-        "requests_ok": len(lat), "non_2xx": {str(k): v for k, v in sorted(ph.non2xx.items())},
-        "errors": len(ph.errors), "rps": round(len(lat) / duration, 1),
-        "p50_ms": round(_pct(lat, 50) * 1000, 2), "p95_ms": round(_pct(lat, 95) * 1000, 2),
-        "p99_ms": round(_pct(lat, 99) * 1000, 2),
-        "max_ms": round((lat[-1] if lat else float("nan")) * 1000, 2),
-        "mean_ms": round(sum(lat) / len(lat) * 1000, 2) if lat else None,
-        "loadavg_1m_before": round(load1, 2), "bad_share": round(n_bad / max(1, n_bad + len(lat)), 4),
+        "requests_ok": len(lat), "completed_in_window": ph.done_in_window,
+        "non_2xx": {str(k): v for k, v in sorted(ph.non2xx.items())},
+        "errors": len(ph.errors), "error_types": err_types,
+        "rps": round(ph.done_in_window / duration, 1),
+        "p50_ms": ms(_pct(lat, 50)), "p95_ms": ms(_pct(lat, 95)), "p99_ms": ms(_pct(lat, 99)),
+        "max_ms": ms(lat[-1]) if lat else None,
+        "mean_ms": ms(sum(lat) / len(lat)) if lat else None,
+        "loadavg_1m_before": round(load1, 2),
+        "bad_share": round((n_bad + len(ph.errors)) / max(1, n_bad + len(ph.errors) + len(lat)), 4),
     }
 
 
@@ -285,6 +309,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bodies", type=int, default=2000, help="distinct bodies per POST endpoint")
+    ap.add_argument("--timeout", type=float, default=120.0, help="seconds one request may take")
+    ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
+                    help="gunicorn worker class (sync: as `skinrec serve`)")
+    ap.add_argument("--endpoints", default="health,recommend,check",
+                    help="comma-separated subset of health,recommend,check")
     ap.add_argument("--catalog", type=Path, help="serve this catalog instead of generating one")
     ap.add_argument("--url", help="an already running server on this machine (loopback only)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "web_load.json")
@@ -321,9 +350,11 @@ def main() -> None:
                 base = args.url.rstrip("/")
                 result["server"] = {"url": base, "started_by_benchmark": False}
             else:
-                proc, log, base, cmd = start_server(catalog, args.workers, args.threads, log_path)
+                proc, log, base, cmd = start_server(catalog, args.workers, args.threads,
+                                                   args.worker_class, log_path)
                 result["server"] = {"command": cmd, "workers": args.workers,
-                                    "threads": args.threads, "started_by_benchmark": True}
+                                    "worker_class": args.worker_class,
+                                    "started_by_benchmark": True}
             print(f"waiting for {base}/api/v1/health ...", flush=True)
             result["server"]["ready_s"] = round(wait_ready(base, proc, log_path), 1)
             health = probe(base, "GET", "/api/v1/health", None)
@@ -336,20 +367,32 @@ def main() -> None:
                       Phase("recommend", "POST", "/api/v1/recommend", rec_bodies),
                       Phase("check", "POST", "/api/v1/check", chk_bodies)]
             result["results"] = {}
-            for ph in phases:
+            wanted = set(args.endpoints.split(","))
+            for ph in (p for p in phases if p.name in wanted):
                 print(f"{ph.name}: {args.clients} clients, {args.warmup:g} s warm-up + "
                       f"{args.duration:g} s ...", flush=True)
                 result["results"][ph.name] = run_phase(base, ph, args.clients, args.warmup,
-                                                       args.duration)
+                                                       args.duration, args.timeout)
         finally:
             if proc is not None:
                 stop_server(proc, log)
+                args.out.parent.mkdir(parents=True, exist_ok=True)
+                log_copy = args.out.with_suffix(".gunicorn.log")
+                log_copy.write_bytes(log_path.read_bytes())
+                result.setdefault("server", {})["log"] = str(log_copy)
 
     res = result["results"]
-    ratio = res["recommend"]["rps"] / res["health"]["rps"] if res["health"]["rps"] else float("nan")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if not {"health", "recommend"} <= set(res):
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(res, indent=2))
+        print(f"wrote {args.out}")
+        return
+    ratio = res["recommend"]["rps"] / res["health"]["rps"] if res["health"]["rps"] else 0.0
     result["recommend_over_health_rps"] = round(ratio, 3)
+    p95 = res["recommend"]["p95_ms"]
     result["targets"] = {
-        "recommend_p95_ms<=50": res["recommend"]["p95_ms"] <= TARGET_P95_MS,
+        "recommend_p95_ms<=50": p95 is not None and p95 <= TARGET_P95_MS,
         "recommend_rps>=health_rps/5": ratio >= TARGET_RATIO,
     }
     print()

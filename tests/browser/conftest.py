@@ -90,6 +90,8 @@ class LiveServer:
             "--threads", "4",
             "--timeout", "120",
             "--graceful-timeout", "5",
+            "--preload",
+            "--no-control-socket",  # gunicorn 27: else every instance shares ~/.gunicorn/gunicorn.ctl
             "web:create_app()",
         ]
         self._log = open(log_path, "wb")  # noqa: SIM115 (closed in stop())
@@ -161,16 +163,22 @@ def browser():
 
 
 class PageLog:
-    """Console messages, uncaught page errors and CSP violations seen by one page."""
+    """Console messages, uncaught page errors, failed requests and 4xx/5xx answers of a page.
+
+    ``errors`` leaves out one thing the app never asked for: the browser's own request for
+    /favicon.ico (the app has no icon; Chromium asks once per browser and logs its 404).
+    """
 
     def __init__(self):
-        self.console: list[tuple[str, str]] = []
+        self.console: list[tuple[str, str, str]] = []   # (type, text, url)
         self.page_errors: list[str] = []
         self.failed_requests: list[str] = []
+        self.bad_responses: list[tuple[int, str]] = []
 
     @property
     def errors(self) -> list[str]:
-        return [text for kind, text in self.console if kind == "error"] + self.page_errors
+        return [f"{text} ({url})" for kind, text, url in self.console
+                if kind == "error" and not url.endswith("/favicon.ico")] + self.page_errors
 
 
 @pytest.fixture
@@ -179,7 +187,8 @@ def page(browser, live_server):
     context.set_default_timeout(30_000)
     pg = context.new_page()
     log = PageLog()
-    pg.on("console", lambda m: log.console.append((m.type, m.text)))
+    pg.on("console", lambda m: log.console.append((m.type, m.text, m.location.get("url", ""))))
+    pg.on("response", lambda r: r.status >= 400 and log.bad_responses.append((r.status, r.url)))
     pg.on("pageerror", lambda e: log.page_errors.append(str(e)))
     pg.on("requestfailed", lambda r: log.failed_requests.append(f"{r.method} {r.url} {r.failure}"))
     pg.log = log
