@@ -67,18 +67,20 @@ def load_state(catalog_spec: str, protocol_path: str | None) -> AppState:
     demo = Path(str(catalog_spec)).resolve() == config.DEMO_CATALOG.resolve()
     source = "demo catalog (invented products)" if demo else str(catalog_spec)
     pc = PreparedCatalog(df, source=source, demo=demo)
-    _warm(pc)
+    _warm(pc, protocol)
     log.info("catalog %s: %d products (%d rows rejected); protocol %s %s", source, len(pc),
              rejected, protocol.name, protocol.version)
     return AppState(pc, protocol, source, rejected, protocol_path is not None)
 
 
-def _warm(pc: PreparedCatalog) -> None:
-    """Load the knowledge base and the models now, not on the first request."""
+def _warm(pc: PreparedCatalog, protocol: Protocol) -> None:
+    """Load the knowledge base, the models and the common safety tables now (before gunicorn
+    forks, so every worker shares them), not on the first request."""
     from recommender.scoring import make_score_context
 
     if len(pc):
-        pc.score(make_score_context(), [pc.frame["product_id"].iloc[0]])
+        pc.warm(protocol)
+        pc.score(make_score_context(protocol=protocol), [pc.frame["product_id"].iloc[0]])
 
 
 def init_app(app: Flask) -> None:
