@@ -91,6 +91,7 @@ def test_forms_offer_depth_modality_skin_types_and_concerns(client):
     assert "Day 2 after 1.5 mm rf" in html
     check = client.get("/check").get_data(as_text=True)
     assert '<option value="1.0" selected>' in check and 'name="avoid"' in check
+    assert f'<option value="{RETINOL}">Retinol Night Serum 0.3%</option>' in check
 
 
 def test_recommend_page_day1_retinoid_later_with_safe_from_date_and_flag(client):
@@ -229,6 +230,25 @@ def test_upload_scores_csv_and_returns_rejects(app, client):
     # nothing but results left behind: the uploaded input is deleted
     job = Path(app.config["UPLOAD_DIR"]) / links[0].split("/")[2]
     assert sorted(p.name for p in job.iterdir()) == ["rejects.csv", "scored.csv", "summary.json"]
+
+
+def test_old_upload_jobs_are_removed(app, client):
+    def upload():
+        token = csrf(client, "/upload")
+        r = client.post("/upload", data={"csrf_token": token,
+                                         "file": (io.BytesIO(_catalog_csv()), "shop.csv")},
+                        content_type="multipart/form-data")
+        return r.headers["Location"]
+
+    first = upload()
+    old = app.config["UPLOAD_TTL_S"]
+    app.config["UPLOAD_TTL_S"] = -1          # everything already stored has expired
+    try:
+        second = upload()
+    finally:
+        app.config["UPLOAD_TTL_S"] = old
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 200
 
 
 def test_upload_needs_csrf_a_csv_and_a_size_limit(app, client):

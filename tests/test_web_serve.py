@@ -75,3 +75,12 @@ def test_serve_refuses_a_missing_catalog_or_bad_protocol_before_starting():
     r = subprocess.run([sys.executable, "-m", "recommender.cli", "serve", "--protocol", str(bad)],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "protocol refused" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_importing_web_does_no_work():
+    code = ("import sys, web; "
+            "assert 'recommender.scoring' not in sys.modules, 'import loaded the scorer'; "
+            "assert 'pandas' not in sys.modules, 'import loaded pandas'")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr

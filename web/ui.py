@@ -48,7 +48,19 @@ def _globals():
             "disclaimer": DISCLAIMER, "catalog": services.catalog_info(st),
             "protocol_summary": st.protocol.summary(), "concern_ids": CONCERNS,
             "skin_types": SKIN_TYPES, "depths": DEPTHS,
-            "modalities": list(st.protocol.modalities)}
+            "modalities": list(st.protocol.modalities), "choices": _choices(st)}
+
+
+CHOICES_MAX = 200
+
+
+def _choices(st) -> list[tuple[str, str]] | None:
+    """(id, label) of every product when the catalog is small enough for a drop-down."""
+    if len(st.catalog) > CHOICES_MAX:
+        return None
+    f = st.catalog.frame
+    names = f["name"] if "name" in f.columns else f["product_id"]
+    return [(str(i), str(n)) for i, n in zip(f["product_id"], names, strict=True)]
 
 
 @bp.app_template_filter("top_concerns")
