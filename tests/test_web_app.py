@@ -94,6 +94,17 @@ def test_forms_offer_depth_modality_skin_types_and_concerns(client):
     assert f'<option value="{RETINOL}">Retinol Night Serum 0.3%</option>' in check
 
 
+def test_check_form_picks_a_product_or_uses_the_pasted_list(client):
+    token = csrf(client)
+    r = client.post("/check", data={"csrf_token": token, "product_id": RETINOL, "ingredients": "",
+                                    "day": "3"})
+    assert r.status_code == 200 and "Retinol Night Serum" in r.get_data(as_text=True)
+    r = client.post("/check", data={"csrf_token": token, "product_id": RETINOL,
+                                    "ingredients": "Water, Glycerin", "day": "3"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Your list" in html and "v-suitable" in html
+
+
 def test_recommend_page_day1_retinoid_later_with_safe_from_date_and_flag(client):
     yesterday = today() - timedelta(days=1)
     html = client.get(f"/?go=1&treated_on={yesterday.isoformat()}&k=50").get_data(as_text=True)

@@ -113,8 +113,9 @@ def search():
 def check():
     st = get_state()
     data = request.form if request.method == "POST" else request.args
-    pid = (data.get("product_id") or "").strip()
     text = data.get("ingredients") if request.method == "POST" else None
+    # a pasted list wins over a picked product (the form offers both)
+    pid = "" if (text or "").strip() else (data.get("product_id") or "").strip()
     if not pid and not (text or "").strip():
         if request.method == "POST":
             return _render("check.html", 422, form=data, out=None,
