@@ -201,7 +201,8 @@ def test_compare_two_to_four(client):
 def test_protocol_page_lists_rules_sources_and_model_card(client):
     html = client.get("/protocol?depth=1.5").get_data(as_text=True)
     assert "skinrec-default" in html and "<code>retinoid</code>" in html
-    assert "skintherapytucson" in html
+    assert '<a href="https://www.skintherapytucson.com/post-care-instructions" rel="noopener' \
+        in html                                   # sources are links, text around escaped
     assert "f=1.5" in html                       # windows scaled to the chosen depth
     assert "Model card" in html and "Concern model" in html
 

@@ -12,6 +12,8 @@ appending ``(endpoint, label)`` to ``app.config["NAV_EXTRA"]``.
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -22,6 +24,7 @@ from flask import (
     send_file,
     url_for,
 )
+from markupsafe import Markup, escape
 
 from recommender import DISCLAIMER, config
 from recommender.safety.table import render_protocol
@@ -61,6 +64,23 @@ def _choices(st) -> list[tuple[str, str]] | None:
     f = st.catalog.frame
     names = f["name"] if "name" in f.columns else f["product_id"]
     return [(str(i), str(n)) for i, n in zip(f["product_id"], names, strict=True)]
+
+
+URL_RE = re.compile(r"https?://[^\s<>\"')]+")
+
+
+@bp.app_template_filter("linkify")
+def _linkify(text) -> Markup:
+    """Escape ``text`` and turn each http(s) URL in it into a link (sources cite pages)."""
+    text = "" if text is None else str(text)
+    out, last = [], 0
+    for m in URL_RE.finditer(text):
+        url = m.group(0).rstrip(".,;")
+        out.append(escape(text[last:m.start()]))
+        out.append(Markup('<a href="{0}" rel="noopener noreferrer">{0}</a>').format(url))
+        last = m.start() + len(url)
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
 
 
 @bp.app_template_filter("top_concerns")
