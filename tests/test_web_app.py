@@ -169,6 +169,16 @@ def test_check_pasted_list_escapes_script(client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_check_kit_shows_each_component_with_its_verdict(client):
+    text = "Day Cream:\nWater, Glycerin, Parfum\nNight Serum:\nWater, Retinol, Squalane"
+    html = client.post("/check", data={"csrf_token": csrf(client), "ingredients": text,
+                                       "day": "4"}).get_data(as_text=True)
+    rows = re.findall(r'<tr class="component">.*?</tr>', html)
+    assert len(rows) == 2
+    assert "Day Cream" in rows[0] and "v-caution" in rows[0]      # fragrance: caution 3-7
+    assert "Night Serum" in rows[1] and "v-avoid" in rows[1]      # retinoid: avoid until 7
+
+
 def test_check_post_needs_csrf_token(client):
     r = client.post("/check", data={"ingredients": "Water, Glycerin"})
     assert r.status_code == 400
