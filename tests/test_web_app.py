@@ -364,6 +364,9 @@ def test_api_check_text_and_product(client):
     ("{not json", 400, "not valid JSON"),
     ("[1, 2]", 400, "JSON object"),
     ("", 400, "empty"),
+    ("[" * 100_000, 400, "nested too deeply"),
+    ('{"ingredients": "Water", "day": NaN}', 400, "finite"),
+    (b"\xff\xfe{", 400, "not valid JSON"),
     ({"ingredients": "Water", "day": "2"}, 400, "day must be a number"),
     ({"ingredients": "Water", "day": -1}, 400, "day must be >= 0"),
     ({"ingredients": "Water", "day": 1, "hours": 3}, 400, "not day and hours"),
@@ -380,7 +383,7 @@ def test_api_check_text_and_product(client):
     ({"ingredients": "N/A"}, 422, "no ingredient list"),
 ])
 def test_api_check_errors(client, body, status, words):
-    if isinstance(body, str):
+    if isinstance(body, str | bytes):
         r = client.post("/api/v1/check", data=body, content_type="application/json")
     else:
         r = client.post("/api/v1/check", json=body)
