@@ -187,6 +187,8 @@ def test_check_post_needs_csrf_token(client):
     assert r.status_code == 400
     r = client.post("/check", data={"ingredients": "Water, Glycerin", "csrf_token": csrf(client)})
     assert r.status_code == 200
+    assert client.post("/search", data={"q": "x"}).status_code == 405
+    assert client.post("/no-such-page").status_code == 404
 
 
 def test_check_page_without_a_list_is_422(client):

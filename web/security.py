@@ -58,7 +58,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _check_csrf():
-        if request.method != "POST" or request.path.startswith("/api/"):
+        if request.method != "POST" or request.path.startswith("/api/") or \
+                request.routing_exception is not None:     # 404 / 405 say so themselves
             return None
         if not csrf_valid(request.form.get(CSRF_FIELD)):
             abort(400, description="the form's security token is missing, invalid or expired: "

@@ -74,7 +74,8 @@ def score_upload(file: FileStorage | None, ctx: ScoreContext) -> tuple[str, dict
         from recommender.batch.local import run_local
 
         summary = run_local(str(inp), str(job / FILES["scored"]), ctx, fmt_in="csv",
-                            fmt_out="csv", rejects=str(job / FILES["rejects"]), workers=1)
+                            fmt_out="csv", rejects=str(job / FILES["rejects"]), workers=1,
+                            progress=False)
         if summary.rows == 0:
             raise ApiError(422, f"{name} has no data rows under its header")
         info = summary.to_dict()
