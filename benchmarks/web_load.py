@@ -323,7 +323,14 @@ def main() -> None:
     if args.duration <= 0 or args.duration > 600:
         raise SystemExit("--duration must be in (0, 600] seconds")
 
-    result: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    result: dict = {"commit": commit, "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                "loadavg_1m_at_start": round(os.getloadavg()[0], 2)},
                     "settings": {k: (str(v) if isinstance(v, Path) else v)
                                  for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory(prefix="skinrec-webload-") as tmp:
