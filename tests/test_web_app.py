@@ -275,6 +275,19 @@ def test_old_upload_jobs_are_removed(app, client):
     assert client.get(second).status_code == 200
 
 
+def test_upload_dir_is_removed_at_exit_only_by_the_process_that_made_it(tmp_path):
+    import os
+
+    from web.uploads import _remove_if_owner
+
+    d = tmp_path / "jobs"
+    d.mkdir()
+    _remove_if_owner(str(d), os.getpid() + 1)        # a forked worker exiting: keeps it
+    assert d.is_dir()
+    _remove_if_owner(str(d), os.getpid())            # the master exiting: removes it
+    assert not d.exists()
+
+
 def test_upload_needs_csrf_a_csv_and_a_size_limit(app, client):
     data = {"file": (io.BytesIO(_catalog_csv()), "shop.csv")}
     assert client.post("/upload", data=data, content_type="multipart/form-data").status_code == 400

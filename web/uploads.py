@@ -6,7 +6,7 @@ the upload (already bounded by MAX_CONTENT_LENGTH) is written to a job directory
 writers: every row ends in the scored file or the rejects file), and the input is deleted at
 once. Job directories live under one private temporary directory, are named by an
 unguessable token, and are removed after ``UPLOAD_TTL_S`` seconds or when more than
-``MAX_JOBS`` exist; the whole directory goes when the process exits. A failed run leaves
+``MAX_JOBS`` exist; the whole directory goes when the process that made it (the gunicorn master) exits. A failed run leaves
 nothing behind.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import os
 import re
 import secrets
 import shutil
@@ -39,10 +40,17 @@ def upload_root() -> Path:
     if not cfg.get("UPLOAD_DIR"):
         path = tempfile.mkdtemp(prefix="skinrec-web-")
         cfg["UPLOAD_DIR"] = path
-        atexit.register(shutil.rmtree, path, True)
+        atexit.register(_remove_if_owner, path, os.getpid())
     root = Path(cfg["UPLOAD_DIR"])
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def _remove_if_owner(path: str, owner_pid: int) -> None:
+    """At exit, only the process that made the directory removes it: a gunicorn worker
+    inherits the hook when forked and must not delete the jobs of its siblings."""
+    if os.getpid() == owner_pid:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _cleanup(root: Path, ttl: float, max_jobs: int) -> None:
