@@ -42,8 +42,13 @@ def _items_or_text(enum: tuple[str, ...] | None, what: str) -> dict:
                                                              "maxItems": 50}]}
 
 
+def _nullable(props: dict) -> dict:
+    """Optional request fields: null means "not given" (the default applies)."""
+    return {k: {**v, "nullable": True} for k, v in props.items()}
+
+
 def _person_properties() -> dict:
-    return {
+    return _nullable({
         "treated_on": {"type": "string", "format": "date",
                        "description": "Treatment date (YYYY-MM-DD, not in the future); "
                                       "day = whole days since. Give at most one of "
@@ -63,7 +68,7 @@ def _person_properties() -> dict:
                                     + "); unknown words give 400"),
         "avoid": _items_or_text(None, "Personal avoid-list: ingredient or class names"),
         "pregnant": {"type": "boolean", "description": "Retinoids: avoid at any time."},
-    }
+    })
 
 
 def _schemas() -> dict:
@@ -130,7 +135,7 @@ def _schemas() -> dict:
                                                           "message": {"type": "string"}}}}},
         "Flag": flag,
         "Person": person,
-        "CheckRequest": {"allOf": [person, {"type": "object", "properties": {
+        "CheckRequest": {"allOf": [person, {"type": "object", "properties": _nullable({
             "ingredients": {"type": "string", "maxLength": 20000,
                             "description": "The ingredient list as printed (or product_id)"},
             "product_id": {"type": "string", "maxLength": 200,
@@ -139,12 +144,12 @@ def _schemas() -> dict:
                      "description": "Product name ('peel' triggers the peel rule)"},
             "category": {"type": "string", "maxLength": 200},
             "models": {"type": "boolean", "default": True,
-                       "description": "false: skip the learned models (faster)"}}}]},
-        "RecommendRequest": {"allOf": [person, {"type": "object", "properties": {
+                       "description": "false: skip the learned models (faster)"}})}]},
+        "RecommendRequest": {"allOf": [person, {"type": "object", "properties": _nullable({
             "k": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10},
             "budget": {"type": "number", "minimum": 0},
             "strict": {"type": "boolean", "default": False,
-                       "description": "use_now holds 'suitable' only"}}}]},
+                       "description": "use_now holds 'suitable' only"}})}]},
         "ScoreRequest": {"allOf": [person, {"type": "object", "properties": {
             "product_ids": {"type": "array", "minItems": 1, "maxItems": 100,
                             "items": {"type": "string", "minLength": 1}},
