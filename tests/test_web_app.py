@@ -500,3 +500,16 @@ def test_clinic_protocol_changes_api_and_pages(client, clinic_client):
     assert "From day 5" in section(html, "later") and "example-clinic" in html
     page = clinic_client.get(f"/check?product_id={RETINOL}&day=2").get_data(as_text=True)
     assert "safe from <strong>day 5</strong>" in page and "ramcoadvanced" in page
+
+
+def test_unreadable_or_unrecognised_lists_are_not_vouched_for(tmp_path):
+    catalog = tmp_path / "c.csv"
+    catalog.write_text('product_id,name,ingredients\na,Plain,"Water, Glycerin"\n'
+                       'b,Mystery,"Zorblax, Quinterine, Flamboozle, Water"\nc,Empty,N/A\n')
+    c = create_app({"CATALOG": str(catalog)}).test_client()
+    html = c.get("/?go=1&day=3").get_data(as_text=True)
+    avoid = section(html, "avoid")
+    assert "Mystery" in avoid and "Empty" in avoid and "Plain" not in avoid
+    assert "v-suitable" not in avoid and "post-procedure friendly" not in avoid
+    assert "Zorblax" in avoid and "not recognised" in avoid
+    assert "demo data" not in html
