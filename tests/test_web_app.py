@@ -513,3 +513,5 @@ def test_unreadable_or_unrecognised_lists_are_not_vouched_for(tmp_path):
     assert "v-suitable" not in avoid and "post-procedure friendly" not in avoid
     assert "Zorblax" in avoid and "not recognised" in avoid
     assert "demo data" not in html
+    page = c.get("/check?product_id=b").get_data(as_text=True)
+    assert "3 of 4 ingredient names are not recognised" in page

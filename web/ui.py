@@ -27,6 +27,7 @@ from flask import (
 from markupsafe import Markup, escape
 
 from recommender import DISCLAIMER, config
+from recommender.recommend import MAX_UNRECOGNIZED_SHARE
 from recommender.safety.table import render_protocol
 from recommender.scoring import CONCERNS, SKIN_TYPES
 from web import services, uploads
@@ -168,7 +169,10 @@ def check():
     for fl in out["flags"]:
         if fl.get("position") is not None:
             flags_by_pos.setdefault(fl["position"], []).append(fl)
+    n_all = len(out["ingredients"])
+    unvouched = bool(n_all) and len(out["unrecognized"]) / n_all > MAX_UNRECOGNIZED_SHARE
     return _render("check.html", form=data, out=out, product=product, text=text,
+                   unvouched=unvouched,
                    flags_by_pos=flags_by_pos, alternatives=alternatives,
                    timeline=timeline_svg(out["daily"]),
                    absorption=absorption_svg(out["absorption_curves"], person.ctx.safety.hours),
