@@ -33,7 +33,7 @@ def _check_in_browser(page, ingredients: str) -> None:
     page.get_by_label("or days since").fill(str(DAY))
     page.get_by_label("Depth (mm)").select_option("1.0")
     page.get_by_role("button", name="Check this list").click()
-    page.wait_for_load_state()
+    page.locator("section.verdict").wait_for()  # the answer page, not the empty form
 
 
 def _assert_retinoid_result(page, live_server, ingredients: str, retinoid_printed: str) -> None:

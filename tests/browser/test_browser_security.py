@@ -15,6 +15,7 @@ Two separate defences, tested separately:
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 
@@ -59,7 +60,7 @@ def test_pasted_ingredient_list_with_markup_is_text(raw_page, demo_product, shot
     raw_page.get_by_label("Ingredient list").fill(pasted)
     raw_page.get_by_label("or days since").fill("3")
     raw_page.get_by_role("button", name="Check this list").click()
-    raw_page.wait_for_load_state()
+    raw_page.locator("section.verdict").wait_for()
 
     _no_injected_markup(raw_page)
     assert raw_page.locator("#injected").count() == 0
@@ -83,6 +84,7 @@ def test_product_search_with_markup_is_text(raw_page, shot):
     # The same through the form.
     raw_page.get_by_role("searchbox").fill(SVG)
     raw_page.get_by_role("button", name="Search").click()
+    raw_page.wait_for_url(re.compile(r"/search\?q=%3Csvg"))
     raw_page.wait_for_load_state()
     _no_injected_markup(raw_page)
     assert SVG in raw_page.inner_text("main")
