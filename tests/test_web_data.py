@@ -1,7 +1,8 @@
 """The web app serving a real catalog (sephora_2023 by name), found by product id.
 
-Needs the shared data directory (skips without it, fails under CI=true). The whole-catalog
-recommendation is also marked slow (it scores every product for one person).
+Needs the shared data directory (skips without it, fails under CI=true). Marked slow too:
+the app prepares the whole catalog once (PreparedCatalog reads every list; ~1.5 min on the
+2-core test machine); each request after that takes well under a second.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 
 from web import create_app
 
-pytestmark = pytest.mark.data
+pytestmark = [pytest.mark.data, pytest.mark.slow]
 
 RETINOL_SERUM = "P433469"      # Algenist ELEVATE Advanced Retinol Serum (retinol 8th)
 PLAIN_CLEANSER = "P470007"     # Caudalie Vinoclean Gentle Foam Cleanser
@@ -54,7 +55,6 @@ def test_search_and_compare_real_products(client):
     assert "Retinol" in html and "Vinoclean" in html
 
 
-@pytest.mark.slow
 def test_recommend_whole_catalog_never_recommends_an_open_avoid_window(client):
     d = client.post("/api/v1/recommend", json={"day": 2, "k": 20, "concerns": "dryness"}).get_json()
     assert d["counts"]["rows"] > 8000 and d["use_now"]
