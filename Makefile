@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint install install-dev kb bench clean
+.PHONY: run test lint install install-dev browser kb bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +23,25 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 install: $(STAMP_RUN)
 install-dev: $(STAMP_DEV)
 
-# Start the main job on the embedded defaults.
+# Start the main job on the embedded defaults: the web app and API on 127.0.0.1:8000
+# (demo catalog unless SKINREC_CATALOG names one). `skinrec demo` checks example labels.
 run: $(STAMP_RUN)
-	$(BIN)/skinrec demo
+	$(BIN)/skinrec serve
 
-test: $(STAMP_DEV)
+# Headless Chromium for tests/browser: Debian's chromium + chromium-driver, installed only when
+# the binary is missing (the file is the stamp). Playwright drives it and never downloads a
+# browser (this machine is offline). A failed install fails `make test`; the tests never skip.
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "need Debian's apt-get to install chromium" >&2; exit 1; }
+	SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver \
+	  || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver; }
+	$(CHROMIUM) --version
+
+browser: $(CHROMIUM)
+
+test: $(STAMP_DEV) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

@@ -308,6 +308,54 @@ def demo():
 
 
 @main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Port (default 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="gunicorn worker processes (each shares the catalog loaded before fork).")
+@click.option("--catalog", default=None,
+              help="Catalog to serve: a CSV file or a shared catalog name (sephora_2023). "
+                   "Default: SKINREC_CATALOG, else the demo catalog in data/demo.")
+@click.option("--protocol", "protocol_file", type=click.Path(dir_okay=False, exists=True),
+              default=None, help="A clinic's protocol file (default: SKINREC_PROTOCOL, else "
+                                 "the default protocol).")
+@click.option("--timeout", type=click.IntRange(5, 3600), default=120, show_default=True,
+              help="Seconds a request may take (catalog uploads) before its worker restarts.")
+def serve(host, port, workers, catalog, protocol_file, timeout):
+    """Serve the web app and the JSON API under gunicorn (web:create_app(), preloaded).
+
+    The catalog, protocol and models load once, before the workers fork. Not medical advice.
+    """
+    import importlib.util
+    import os
+
+    from recommender import config
+
+    if importlib.util.find_spec("gunicorn") is None:
+        raise click.UsageError("gunicorn is not installed: pip install -e . (it is a dependency)")
+    if catalog:
+        os.environ["SKINREC_CATALOG"] = catalog
+    if protocol_file:
+        os.environ["SKINREC_PROTOCOL"] = str(Path(protocol_file).resolve())
+    spec = config.web_catalog()
+    if spec in config.CATALOGS and not Path(spec).exists():
+        if not config.data_path(config.CATALOGS[spec][0]).is_file():
+            raise click.ClickException(f"catalog {spec} not found in {config.data_dir()}. "
+                                       f"{config.DATA_HOWTO}")
+    elif not Path(spec).is_file():
+        raise click.UsageError(f"catalog {spec!r} is neither a file nor a shared catalog name "
+                               f"({', '.join(config.CATALOGS)})")
+    _load_protocol(config.web_protocol())          # refuse a bad protocol file before forking
+    bind = f"{host or config.WEB_HOST}:{port or config.WEB_PORT}"
+    argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
+            "--preload", "--timeout", str(timeout), "--access-logfile", "-",
+            "--pythonpath", str(config.PROJECT_ROOT), "web:create_app()"]
+    click.echo(f"skinrec: serving {config.web_catalog()} on http://{bind} "
+               f"({workers} worker(s)); Ctrl-C stops", err=True)
+    os.execv(sys.executable, argv)   # gunicorn replaces this process: its signals, its exit code
+
+
+@main.command()
 @click.option("--seed", default=0, show_default=True, help="Seed for every model.")
 @click.option("--no-cv", is_flag=True, help="Skip the class fallback's cross-validation (faster).")
 def train(seed, no_cv):

@@ -63,3 +63,27 @@ def data_path(relative: str) -> Path:
 FUZZY_MIN_SCORE = 92.0
 # Learned class fallback: a class is assigned only at or above this probability.
 LEARNED_CLASS_MIN_PROB = 0.80
+
+# ----------------------------------------------------------------------------- web app
+# The web app (web/, `skinrec serve`) reads these once, in its app factory.
+DEMO_CATALOG = AUTHORED_DATA_DIR / "demo" / "catalog.csv"   # invented products, marked demo
+WEB_HOST = "127.0.0.1"
+WEB_PORT = 8000
+WEB_MAX_UPLOAD_MB = 5.0          # largest request body (uploaded catalog, JSON) in MB
+WEB_UPLOAD_TTL_S = 3600          # scored uploads are kept this long for download, then removed
+
+
+def web_catalog() -> str:
+    """SKINREC_CATALOG: a CSV path or a shared catalog name (sephora_2023 ...); default demo."""
+    return os.environ.get("SKINREC_CATALOG") or str(DEMO_CATALOG)
+
+
+def web_protocol() -> str | None:
+    """SKINREC_PROTOCOL: a clinic's protocol file (YAML); unset: the default protocol."""
+    return os.environ.get("SKINREC_PROTOCOL") or None
+
+
+def web_max_upload_bytes() -> int:
+    """SKINREC_MAX_UPLOAD_MB (default 5): larger requests get 413."""
+    mb = float(os.environ.get("SKINREC_MAX_UPLOAD_MB") or WEB_MAX_UPLOAD_MB)
+    return int(mb * 1024 * 1024)
