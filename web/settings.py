@@ -27,7 +27,6 @@ def defaults() -> dict[str, Any]:
         "MAX_JOBS": 20,                           # scored uploads kept for download at most
         "MAX_SCORE_ITEMS": 100,                   # products per /api/v1/score request
         "MAX_LIST_CHARS": 20_000,                 # one pasted ingredient list
-        "ALTERNATIVES_POOL": 3000,                # catalog rows scored for alternatives at most
         # A key shared by every gunicorn worker (preload) unless set for a multi-host setup.
         "SECRET_KEY": os.environ.get("SKINREC_SECRET_KEY") or secrets.token_hex(32),
         "SESSION_COOKIE_HTTPONLY": True,

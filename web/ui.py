@@ -164,7 +164,7 @@ def check():
     if out["verdict"] != "suitable" or out.get("never_safe"):
         alternatives = safer_alternatives(
             st, person, concerns=out.get("concerns"), verdict=out["verdict"], category=category,
-            exclude=pid or None, cap=current_app.config["ALTERNATIVES_POOL"])
+            exclude=pid or None)
     flags_by_pos: dict[int, list[dict]] = {}
     for fl in out["flags"]:
         if fl.get("position") is not None:

@@ -475,10 +475,10 @@ class PreparedCatalog:
             later = later & ~no_price & ~over
         zeros = np.zeros(n)
         picks = [
-            _candidates(now, zeros, est["score"], self.row, k, SCORE_MARGIN),
-            _candidates(later, est["safe_from_day"], est["score_when_safe"], self.row, k,
+            candidate_rows(now, zeros, est["score"], self.row, k, SCORE_MARGIN),
+            candidate_rows(later, est["safe_from_day"], est["score_when_safe"], self.row, k,
                         SCORE_MARGIN),
-            _candidates(avoid, (~never).astype(float), est["benefit"], self.row, k,
+            candidate_rows(avoid, (~never).astype(float), est["benefit"], self.row, k,
                         BENEFIT_MARGIN),
         ]
         rows = np.unique(np.concatenate(picks))
@@ -492,7 +492,7 @@ class PreparedCatalog:
         return rec.result()
 
 
-def _candidates(mask, group, s, row, k: int, margin: float) -> np.ndarray:
+def candidate_rows(mask, group, s, row, k: int, margin: float) -> np.ndarray:
     """Rows of ``mask`` that can be among the first ``k`` ordered by (group ascending, s
     descending with NaN last, row ascending) when ``s`` is only known to within ``margin``.
     ``group`` is exact."""
@@ -508,4 +508,4 @@ def _candidates(mask, group, s, row, k: int, margin: float) -> np.ndarray:
     return idx[(g < gk) | near]
 
 
-__all__ = ["PreparedCatalog"]
+__all__ = ["PreparedCatalog", "candidate_rows"]
