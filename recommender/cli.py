@@ -385,6 +385,133 @@ def evaluate():
         sys.exit(EXIT_FAILURE)
 
 
+# ----------------------------------------------------------------------------- regimen
+
+
+class RegimenInputError(click.ClickException):
+    """A shelf, date or saved plan the regimen cannot use: exit code 2, one clear line."""
+
+    exit_code = EXIT_NO_LIST
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename: never a half-written file."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                   dir=str(target.parent if str(target.parent) else "."))
+    except OSError as exc:
+        raise RegimenInputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise RegimenInputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+@main.command()
+@click.option("--shelf", "shelf_file", default=None,
+              help="The clinic's shelf: CSV with product_id, name, ingredients[, category, step].")
+@click.option("--products", default=None,
+              help="Shelf from the shared catalogs: catalog:id,... (sephora_2023:P442540,...).")
+@click.option("--treated", default=None, help="Treatment date, YYYY-MM-DD (day 0).")
+@click.option("--depth", type=float, default=1.0, show_default=True, help="Needle depth in mm.")
+@click.option("--modality", default="mn", show_default=True, help="mn, rf or prp.")
+@click.option("--area", default="face", show_default=True, help="Treated area.")
+@click.option("--concerns", default=None, help="Comma-separated concerns (steer the ranking).")
+@click.option("--skin-type", default=None, help="Comma-separated skin types.")
+@click.option("--avoid", default=None, help="The client's avoid-list: ingredients or classes.")
+@click.option("--pregnant", is_flag=True, default=False, help="Retinoids: avoid at any time.")
+@click.option("--protocol", "protocol_file", type=click.Path(dir_okay=False), default=None,
+              help="A clinic's own protocol file (YAML) instead of the default.")
+@click.option("--next-session", default=None,
+              help="Next session date, YYYY-MM-DD (default: 28 days after treatment).")
+@click.option("--clinic", default=None, help="Clinic name for the handout.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON (the record).")
+@click.option("--html", "html_out", default=None, help="Write the printable handout to this file.")
+@click.option("--ics", "ics_out", default=None, help="Write the reintroduction calendar (.ics).")
+@click.option("--load", "load_file", default=None,
+              help="Re-render a saved plan (JSON from --json) instead of building one.")
+def regimen(shelf_file, products, treated, depth, modality, area, concerns, skin_type, avoid,
+            pregnant, protocol_file, next_session, clinic, as_json, html_out, ics_out,
+            load_file):
+    """A day-by-day post-treatment plan from the clinic's shelf (issue #7).
+
+    Build: --shelf F or --products ids, and --treated DATE. Re-render a saved plan: --load F
+    with --html / --ics / --json. Bad input: one clear line and exit code 2.
+    """
+    from recommender.regimen import (
+        Client,
+        Regimen,
+        RegimenError,
+        Treatment,
+        build_regimen,
+        read_shelf_csv,
+        render_handout,
+        shelf_from_catalog,
+        to_ics,
+    )
+    from recommender.regimen.handout import render_text
+
+    if load_file is not None:
+        if shelf_file or products or treated:
+            raise RegimenInputError("--load re-renders a saved plan: leave out --shelf, "
+                                    "--products and --treated")
+        text, _ = read_text_file(load_file)
+        try:
+            plan = Regimen.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise RegimenInputError(f"{load_file} is not JSON: {exc}") from None
+        except RegimenError as exc:
+            raise RegimenInputError(f"{load_file}: {exc}") from None
+    else:
+        if bool(shelf_file) == bool(products):
+            raise RegimenInputError("give the shelf as --shelf FILE.csv or --products "
+                                    "catalog:id,... (one of them)")
+        if not treated:
+            raise RegimenInputError("give the treatment date: --treated YYYY-MM-DD")
+        try:
+            if shelf_file:
+                try:
+                    data = sys.stdin.buffer.read() if shelf_file == "-" else \
+                        Path(shelf_file).read_bytes()
+                except OSError as exc:
+                    raise RegimenInputError(f"cannot read {shelf_file}: "
+                                            f"{exc.strerror or exc}") from None
+                shelf = read_shelf_csv(data, source=shelf_file)
+            else:
+                shelf = shelf_from_catalog(products.split(","))
+            proto = _load_protocol(protocol_file)
+            plan = build_regimen(
+                shelf, Treatment(date=treated, depth_mm=depth, modality=modality, area=area),
+                Client(skin_types=skin_type, concerns=concerns, avoid=avoid, pregnant=pregnant),
+                proto, next_session=next_session, clinic=clinic)
+        except RegimenError as exc:
+            raise RegimenInputError(str(exc)) from None
+    try:
+        page = render_handout(plan, clinic=clinic).encode("utf-8") if html_out else None
+        ics = to_ics(plan) if ics_out else None
+    except RegimenError as exc:
+        raise RegimenInputError(str(exc)) from None
+    if html_out:
+        _write_atomic(html_out, page)
+        click.echo(f"handout written to {html_out}", err=True)
+    if ics_out:
+        _write_atomic(ics_out, ics)
+        click.echo(f"calendar written to {ics_out}", err=True)
+    if as_json:
+        click.echo(json.dumps(plan.to_dict(), ensure_ascii=False, indent=1))
+    elif not (html_out or ics_out):
+        click.echo(render_text(plan))
+
+
 from recommender.batch.commands import recommend, score  # noqa: E402
 from recommender.learn.commands import kp, train_permeability  # noqa: E402
 

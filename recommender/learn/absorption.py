@@ -397,7 +397,8 @@ def position_weight(position: int) -> float:
 
 def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
                        occluded: bool = False,
-                       curve_hours: Sequence[float] | None = DEFAULT_CURVE_HOURS) -> dict:
+                       curve_hours: Sequence[float] | None = DEFAULT_CURVE_HOURS,
+                       detail: bool = True) -> dict:
     """Absorption of one product (a ``ParsedList`` from ``reader.read_list``).
 
     Returns {"absorption_index" (None when no ingredient is known), "x_vs_intact",
@@ -407,6 +408,8 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
     {"t_hours", "absorption_index"} (None with ``curve_hours=None``), "ingredients":
     [per-ingredient summaries]}. ~0.2 ms per 30-ingredient product once its ingredients are cached
     (``prefetch_parsed`` fills the cache for a whole chunk in one model call).
+    ``detail=False`` (batch scoring): the same numbers, with "actives", "unknown" and
+    "ingredients" left empty.
     """
     mentions = [m for m in getattr(parsed, "ingredients", ()) if m.section == "declared"]
     missing = [m.inci for m in mentions
@@ -432,11 +435,14 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
         w = 1.0 / max(m.position, 1)
         w_total += w
         if not m.inci:
-            unknown.append(m.raw)
+            if detail:
+                unknown.append(m.raw)
             continue
         terms = _TERMS.get(_cache_key(m.inci, m.classes)) or _terms(m.inci, m.classes)
         is_active = any(c in ACTIVE_CLASSES for c in terms["classes"])
         if terms["status"] != "ok" or terms["intact_term"] == "unknown":
+            if not detail:
+                continue
             unknown.append(m.raw)
             rows.append({"inci": m.inci, "position": m.position, "absorption_index": None,
                          "reason": terms["reason"] or "intact term unknown"})
@@ -462,6 +468,8 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
             ratio_logsum += w * log_idx
             log_intact_sum += w * math.log10(intact / KP_REF_CM_PER_H)
             w_ratio += w
+        if not detail:
+            continue
         rows.append({"inci": m.inci, "position": m.position,
                      "absorption_index": _num(idx), "x_vs_intact": _num(x, 4),
                      "intact_term": terms["intact_term"]})
