@@ -42,15 +42,20 @@ def init_app(app: Flask) -> None:
         regimen_service.store_root()      # before fork: every worker shares the plans
 
 
-def _format(data: dict, default: str = "json") -> str:
-    given = {v for v in (request.args.get("format"), data.get("format")) if v is not None}
-    if len(given) > 1:
+def _format(data: dict, default: str = "json", *, query: bool = False,
+            allowed: tuple[str, ...] = regimen_input.FORMATS) -> str:
+    """``format`` from the body (and, for /regimen/render, the query string)."""
+    given = []
+    for v in (request.args.get("format") if query else None, data.get("format")):
+        if v is None:
+            continue
+        if not isinstance(v, str) or v not in allowed:
+            raise ApiError(400, f"format must be one of {', '.join(allowed)}, "
+                                f"got {v!r}")
+        given.append(v)
+    if len(set(given)) > 1:
         raise ApiError(400, "format given twice with different values (query and body)")
-    fmt = given.pop() if given else default
-    if not isinstance(fmt, str) or fmt not in regimen_input.FORMATS:
-        raise ApiError(400, f"format must be one of {', '.join(regimen_input.FORMATS)}, "
-                            f"got {fmt!r}")
-    return fmt
+    return given[0] if given else default
 
 
 def _answer(record: dict, fmt: str, clinic: str | None = None):
@@ -76,7 +81,8 @@ def api_build():
 def api_render():
     data = body()
     wrapped = "plan" in data
-    fmt = _format(data if wrapped else {}, default="html")
+    fmt = _format(data if wrapped else {}, default="html", query=True,
+                  allowed=("html", "ics"))
     clinic = Fields(data, form=False).text("clinic", max_chars=200) if wrapped else None
     record = regimen_service.load_record(data["plan"] if wrapped else data)
     return _answer(record, fmt, clinic)
