@@ -73,8 +73,8 @@ def load_record(data) -> dict:
         raise ApiError(422, "a regimen record is a JSON object")
     for key, kind in RECORD_TYPES.items():
         if key in data and not isinstance(data[key], kind):
-            raise ApiError(422, f"not a regimen record: {key} must be "
-                                f"{'an object' if kind is dict else 'a ' + kind.__name__}")
+            what = {dict: "an object", list: "an array", str: "a string"}[kind]
+            raise ApiError(422, f"not a regimen record: {key} must be {what}")
     if "clinic" in data and data["clinic"] is not None and not isinstance(data["clinic"], str):
         raise ApiError(422, "not a regimen record: clinic must be a string or null")
     try:
