@@ -139,6 +139,10 @@ def test_api_inline_products_and_formats(client):
                  next_session=(TREATED + timedelta(days=21)).isoformat(), models=False)
     record = client.post("/api/v1/regimen", json=body).get_json()
     assert record["next_session"]["day"] == 21 and record["next_session"]["given"] is True
+    assert record["client"]["concerns"] == ["dryness"]
+    r = client.post("/api/v1/regimen", json={**body, "client": {"concerns": "dryness, acne",
+                                                                "skin_type": ["dry"]}})
+    assert r.get_json()["client"]["concerns"] == ["dryness", "acne"]
     assert reintroduced(record, "x-retinol")["first_day"] == 7
 
     r = client.post("/api/v1/regimen", json={**body, "format": "html"})

@@ -87,6 +87,8 @@ def _client(f: Fields, prefix: str = "") -> Client:
         if len(values) > 50 or any(len(v) > 1000 for v in values):
             raise ApiError(400, f"{prefix}{'.' if prefix else ''}{k}: at most 50 items of "
                                 "1000 characters")
+        # "dry, oily" and ["dry", "oily"] are the same answer (and the same record)
+        lists[k] = [s.strip() for v in values for s in v.split(",") if s.strip()]
     return Client(skin_types=lists["skin_type"], concerns=lists["concerns"],
                   avoid=lists["avoid"], pregnant=_prefixed(prefix, f.boolean, "pregnant"))
 

@@ -25,6 +25,7 @@ import json
 
 from flask import Blueprint, Flask, jsonify, redirect, render_template, request, url_for
 
+from recommender.regimen.rules import default_rules
 from web import regimen_input, regimen_service
 from web.api import body
 from web.errors import ApiError
@@ -92,8 +93,8 @@ def api_render():
 
 
 def _form_page(form, status: int = 200, error: str | None = None):
-    return render_template("regimen.html", form=form, error=error,
-                           today=today().isoformat()), status
+    return render_template("regimen.html", form=form, error=error, today=today().isoformat(),
+                           next_days=default_rules().phases.default_next_session_days), status
 
 
 @bp.get("/regimen")
