@@ -51,6 +51,7 @@ def test_build_a_plan_and_print_the_handout(page, live_server, demo_product, sho
     page.locator("#shelf summary").click()
     for pid in SHELF:
         page.check(f"input[name=product_id][value='{pid}']")
+    shot(page, "regimen-form")
     page.get_by_role("button", name="Build the plan").click()
     page.wait_for_load_state()
     assert "/regimen/plan/" in page.url, page.url
