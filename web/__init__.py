@@ -21,7 +21,7 @@ from flask import Flask
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings (recommender.config, then ``overrides``), state, blueprints."""
-    from web import errors, security, settings, state, uploads
+    from web import errors, regimen_views, security, settings, state, uploads
     from web.api import bp as api_bp
     from web.ui import bp as ui_bp
 
@@ -32,6 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(ui_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    regimen_views.init_app(app)   # the regimen builder (issue #7): its API, pages and nav link
     with app.app_context():
         uploads.upload_root()      # before fork: every worker shares the jobs directory
     return app

@@ -248,7 +248,7 @@ def _post(summary: str, req: str, resp: str, errors: tuple[int, ...], descriptio
 
 def document() -> dict:
     responses = {f"E{c}": _json(_ref("Error"), d) for c, d in _errors().items()}
-    return {
+    doc = {
         "openapi": "3.0.3",
         "info": {"title": "skinrec API", "version": __version__,
                  "description": "Scores topical skincare products for use after "
@@ -303,3 +303,6 @@ def document() -> dict:
         },
         "components": {"schemas": _schemas(), "responses": responses},
     }
+    from web.regimen_openapi import extend  # the regimen builder's operations (issue #7)
+
+    return extend(doc, _errors)
