@@ -123,7 +123,7 @@ def _record() -> dict:
              "skin_types": STRINGS, "concerns": STRINGS, "avoid": STRINGS,
              "pregnant": {"type": "boolean"}}),
          "protocol": _obj(["name", "version"], {"name": STR, "version": {},
-                                                "disclaimer": STR_NULL, "path": STR_NULL}),
+                                                "disclaimer": STR_NULL, "file": STR_NULL}),
          "next_session": _obj(["date", "day", "given"], {
              "date": {"type": "string", "format": "date"}, "day": {"type": "integer"},
              "given": {"type": "boolean"}}),

@@ -92,7 +92,7 @@ class Regimen:
 
     treatment: dict
     client: dict
-    protocol: dict                        # name, version, disclaimer, path
+    protocol: dict                        # name, version, disclaimer, file (name only)
     next_session: dict                    # date, day
     phases: list
     steps: list

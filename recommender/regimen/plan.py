@@ -22,6 +22,7 @@ import datetime as dt
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 
@@ -207,7 +208,8 @@ def build_regimen(shelf: pd.DataFrame, treatment: Treatment, client: Client | No
                    "modality_label": protocol.modality_label(treatment.modality)},
         client=client.to_dict(),
         protocol={"name": protocol.name, "version": protocol.version,
-                  "disclaimer": protocol.disclaimer, "path": protocol.path},
+                  "disclaimer": protocol.disclaimer,
+                  "file": Path(protocol.path).name if protocol.path else None},
         next_session={"date": session_date.isoformat(), "day": next_day,
                       "given": next_session is not None},
         phases=phases,

@@ -314,7 +314,8 @@ class Protocol:
             "version": self.version,
             "description": self.description,
             "disclaimer": self.disclaimer,
-            "path": self.path,
+            # the file name only: a served document never shows the server's directories
+            "file": Path(self.path).name if self.path else None,
             "factors": {
                 "depth": {
                     "default": self.depth_default,
