@@ -81,7 +81,7 @@ class Recommender:
     """Accumulates scored chunks; :meth:`result` gives the three ranked lists."""
 
     def __init__(self, ctx: ScoreContext, *, k: int = 10, budget: float | None = None,
-                 strict: bool = False, columns: dict | None = None):
+                 strict: bool = False, columns: dict | None = None, with_flags: bool = False):
         if k < 1:
             raise ValueError("k must be at least 1")
         if budget is not None and (not math.isfinite(budget) or budget < 0):
@@ -91,6 +91,7 @@ class Recommender:
         self.budget = budget
         self.strict = strict
         self.columns = dict(columns or {})
+        self.with_flags = with_flags
         self.kept: dict[str, pd.DataFrame | None] = {name: None for name in LISTS}
         self.counts = {name: 0 for name in LISTS}
         self.excluded = {"over_budget": 0, "no_price": 0}
@@ -138,8 +139,8 @@ class Recommender:
             self.kept[name] = both.sort_values(keys, ascending=asc, na_position="last",
                                                kind="mergesort").head(self.k)
 
-    def _item(self, r: pd.Series, which: str) -> dict:
-        cols = r.index
+    def _item(self, r: dict, which: str) -> dict:
+        cols = r.keys()
         id_col = _first(cols, ID_CANDIDATES, self.columns.get("product_id"))
         name_col = self.columns.get("name") or ("name" if "name" in cols else None)
         brand_col = _first(cols, BRAND_CANDIDATES, self.columns.get("brand"))
@@ -165,6 +166,11 @@ class Recommender:
             item["score_when_safe"] = _num(r["score_when_safe"])
         if self.price_col:
             item["price"] = _price(r[self.price_col])
+        if self.with_flags:
+            item["flags"] = json.loads(r["flags"] or "[]")
+            if "price" not in item:
+                price_col = _first(cols, PRICE_CANDIDATES, self.columns.get("price"))
+                item["price"] = None if price_col is None else _price(r[price_col])
         against = json.loads(r["reasons_against"] or "[]")
         pro = json.loads(r["reasons_for"] or "[]")
         if which == "use_now":
@@ -186,7 +192,7 @@ class Recommender:
         out: dict = {}
         for name in LISTS:
             kept = self.kept[name]
-            out[name] = [] if kept is None else [self._item(r, name) for _, r in kept.iterrows()]
+            out[name] = [] if kept is None else [self._item(r, name) for r in _records(kept)]
         models = default_models(self.ctx.use_models)
         warnings = []
         if self.ctx.concerns and not models.has_concerns:
@@ -209,6 +215,14 @@ class Recommender:
         return out
 
 
+def _records(df: pd.DataFrame) -> list[dict]:
+    """Rows as dicts (column by column: DataFrame.to_dict/iterrows go row by row, ~1 ms a row
+    on a wide frame)."""
+    cols = list(df.columns)
+    values = [df[c].tolist() for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def _s(v):
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -216,10 +230,14 @@ def _s(v):
 
 
 def recommend(catalog: pd.DataFrame, context=None, *, k: int = 10, budget: float | None = None,
-              strict: bool = False, columns: dict | None = None, chunk_rows: int = 5000) -> dict:
-    """Rank an in-memory catalog for one person (the web API and tests call this)."""
+              strict: bool = False, columns: dict | None = None, chunk_rows: int = 5000,
+              with_flags: bool = False) -> dict:
+    """Rank an in-memory catalog for one person (tests and small catalogs; the web app uses
+    a PreparedCatalog). ``with_flags``: each item also carries its flags (the score_frame
+    ``flags`` column, parsed) and its price when the catalog has one."""
     ctx = ScoreContext.coerce(context)
-    rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=columns)
+    rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=columns,
+                      with_flags=with_flags)
     df = catalog
     if "input_row" not in df.columns:
         df = df.copy()

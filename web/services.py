@@ -88,20 +88,12 @@ def _iso(d) -> str | None:
 def recommend_for(state: AppState, person: Person, *, k: int = 10, budget: float | None = None,
                   strict: bool = False) -> dict:
     """``skinrec recommend --json`` over the loaded catalog, plus dates and each item's flags."""
-    result = state.catalog.recommend(person.ctx, k=k, budget=budget, strict=strict)
-    ids = [str(it["product_id"]) for name in LISTS for it in result[name]]
-    rows: dict[str, dict] = {}
-    if ids:
-        scored = state.catalog.score(person.ctx, list(dict.fromkeys(ids)))
-        rows = {str(r["product_id"]): row_dict(r, person) for _, r in scored.iterrows()}
+    result = state.catalog.recommend(person.ctx, k=k, budget=budget, strict=strict,
+                                     with_flags=True)
     for name in LISTS:
         for it in result[name]:
             it["product_id"] = str(it["product_id"])
-            row = rows.get(it["product_id"], {})
             it["safe_from_date"] = _iso(person.safe_from_date(it.get("safe_from_day")))
-            it["flags"] = row.get("flags", [])
-            if it.get("price") is None:
-                it["price"] = row.get("price")
     result["person"] = person.to_dict()
     result["catalog"] = catalog_info(state)
     return result

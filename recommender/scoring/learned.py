@@ -183,7 +183,7 @@ class LearnedModels:
         if self._absorption is not None:
             fn = self._absorption.product_absorption
             for j, p in enumerate(parsed):
-                res = fn(p, t_hours, depth_mm=depth_mm, curve_hours=None)
+                res = fn(p, t_hours, depth_mm=depth_mm, curve_hours=None, detail=False)
                 v, x = res.get("absorption_index"), res.get("x_vs_intact")
                 if isinstance(v, int | float) and math.isfinite(v):
                     vals[j] = float(v)

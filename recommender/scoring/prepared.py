@@ -442,12 +442,13 @@ class PreparedCatalog:
                 "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
 
     def recommend(self, context=None, *, k: int = 10, budget: float | None = None,
-                  strict: bool = False) -> dict:
+                  strict: bool = False, with_flags: bool = False) -> dict:
         """``skinrec recommend --json`` over this catalog for one person (see module doc)."""
         from recommender.recommend import PRICE_CANDIDATES, Recommender, _first, _price
 
         ctx = ScoreContext.coerce(context)
-        rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=self.columns)
+        rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=self.columns,
+                          with_flags=with_flags)
         n = len(self)
         if n == 0:
             return rec.result()
