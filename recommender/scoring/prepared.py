@@ -293,19 +293,21 @@ class PreparedCatalog:
             hit[list(rows)] = True
         return hit
 
-    def warm(self, protocol=None, depths=(0.25, 1.0, 1.5), modalities=("mn",),
+    def warm(self, protocol=None, depths=(0.25, 1.0, 1.5), modalities=None,
              pregnant=(False, True)) -> None:
-        """Build the safety tables most requests need (the web app calls this once before
-        its workers fork, so they share them)."""
+        """Build the safety tables requests need (every modality of the protocol by default)
+        and the avoid-list indexes; the web app calls this once before its workers fork, so
+        they share them and no request pays for a cold table."""
         from recommender.safety import Context
 
+        proto = protocol if protocol is not None else ScoreContext().active_protocol
         for d in depths:
-            for mod in modalities:
+            for mod in (modalities if modalities is not None else tuple(proto.modalities)):
                 for preg in pregnant:
                     self._table(ScoreContext(safety=Context(depth_mm=d, modality=mod,
                                                             pregnant=preg), protocol=protocol))
-        proto = protocol if protocol is not None else ScoreContext().active_protocol
         self._avoid_idx(proto.may_contain_counts, False)
+        self._avoid_idx(proto.may_contain_counts, True)
 
     def _benefit_raw(self, weights) -> np.ndarray:
         got = self._benefit.get(id(weights))
