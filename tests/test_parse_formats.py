@@ -109,3 +109,57 @@ def test_loose_key_ambiguity_is_refused():
     assert c.lookup("peg 10 dimethicone").inci == "PEG-10 DIMETHICONE"
     c = Canonicalizer(["A-B", "AB"], {})
     assert c.lookup("A B").inci is None  # two names share the letters-only key: no guess
+
+
+def test_and_inside_a_name_is_kept():
+    # the only CosIng names holding " and ", and "D and C" colours, stay whole
+    assert incis("Terpenes and Terpenoids, Water") == ["TERPENES AND TERPENOIDS", "AQUA"]
+    assert [m.name for m in read_list("D and C Red No. 7, Water").ingredients] == [
+        "D and C Red No. 7", "Water"]
+    # neither side a name on its own: one ingredient, as printed
+    p = read_list("Water, Ashwagandha Root And Leaf Extract")
+    assert [m.name for m in p.ingredients] == ["Water", "Ashwagandha Root And Leaf Extract"]
+    # "and" inside brackets is not a separator
+    assert incis("Fragrance (Natural Mandarin And Lemon), Water") == ["PARFUM", "AQUA"]
+
+
+def test_and_between_names_separates():
+    assert incis("Glycerin and Niacinamide, Water") == ["GLYCERIN", "NIACINAMIDE", "AQUA"]
+    p = read_list("Water, Lauroamphocarboxyglycinate and Sodium Trideceth Sulfate")
+    assert [m.inci for m in p.ingredients] == ["AQUA", None, "SODIUM TRIDECETH SULFATE"]
+
+
+def test_run_together_names_split_by_fewest_known_names():
+    assert incis("Water Glycerin Caprylic/Capric Triglyceride Phenoxyethanol") == [
+        "AQUA", "GLYCERIN", "CAPRYLIC/CAPRIC TRIGLYCERIDE", "PHENOXYETHANOL"]
+    # brackets stay with the name before them; a name and its translation stay one mention
+    assert incis("Parfum (Fragrance) D-Limonene") == ["PARFUM", "LIMONENE"]
+    assert incis("Aqua - Water - Eau Glycerin Niacinamide") == ["AQUA", "GLYCERIN", "NIACINAMIDE"]
+    # an unknown name that is not a run of known names is left whole
+    p = read_list("Water, Mango Seed Butter Blend")
+    assert [m.name for m in p.ingredients] == ["Water", "Mango Seed Butter Blend"]
+
+
+def test_list_without_separators_keeps_unknown_words_as_printed():
+    p = read_list("Water Glycerin Zorblax Fizzamide Niacinamide Panthenol Sodium Hyaluronate")
+    assert [m.inci for m in p.ingredients] == [
+        "AQUA", "GLYCERIN", None, "NIACINAMIDE", "PANTHENOL", "SODIUM HYALURONATE"]
+    assert p.ingredients[2].name == "Zorblax Fizzamide"
+
+
+@pytest.mark.parametrize("text,cls", [
+    ("Essential Oil", "essential_oil"), ("Hyacinth Essential Oil", "essential_oil"),
+    ("Huile Essentielle de Lavande Vraie", "essential_oil"),
+    ("Cashmere Mist Fragrance", "fragrance"), ("Natural Cinnamon Flavor", "fragrance"),
+    ("Miss Dior Eau de Parfum", "fragrance"), ("parfum of vanilla", "fragrance"),
+])
+def test_printed_name_says_what_it_is(text, cls):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert not m.recognized and cls in m.classes
+
+
+@pytest.mark.parametrize("text", ["Fragrance-Free", "free from synthetic fragrance",
+                                  "Flower flavonoids", "Essential Oil Free"])
+def test_printed_name_saying_free_of_is_not_flagged(text):
+    for m in read_list(f"Water, {text}").ingredients:
+        assert "fragrance" not in m.classes and "essential_oil" not in m.classes

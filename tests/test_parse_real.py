@@ -199,3 +199,34 @@ def test_every_catalog_row_parses_without_crashing(catalogs):
                 if i and p.ingredients[i - 1].component == m.component \
                         and p.ingredients[i - 1].section == m.section:
                     assert m.position == p.ingredients[i - 1].position + 1
+
+
+def test_list_printed_without_commas_is_cut_into_names(product):
+    # Sephora P427529 prints its whole list without a separator: it was read as one name (and
+    # a slash part of it as METHYL METHACRYLATE); every name must come out, in order
+    p = read_list(product("sephora_2023", "P427529"))
+    got = names(p)
+    assert len(got) >= 20 and all(got)
+    assert got[:4] == ["PROPYLENE GLYCOL", "DIMETHICONE", "GLYCERIN", "ASCORBIC ACID"]
+    assert "ACRYLONITRILE/METHYL METHACRYLATE/VINYLIDENE CHLORIDE COPOLYMER" in got
+    assert "METHYL METHACRYLATE" not in got
+    assert "CITRUS LIMON PEEL OIL" in got and "LIMONENE" in got
+    assert [m.position for m in p.ingredients] == list(range(1, len(p.ingredients) + 1))
+
+
+def test_unrecognised_essential_oil_is_still_an_essential_oil(product):
+    # cosmetics_2017:90 prints "* Essential Oil": no INCI entry, but it says what it is
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:90"))
+    assert len(p.ingredients) == 1
+    m = p.ingredients[0]
+    assert not m.recognized and "essential_oil" in m.classes
+
+
+def test_and_between_two_names_separates(product):
+    # "Organic Cane Sugar Alcohol And Distilled Water": two ingredients
+    p = read_list(product("sephora_2023", "P431444"))
+    assert [(m.position, m.inci) for m in p.ingredients[:2]] == [(1, "ALCOHOL"), (2, "AQUA")]
+    # "Geraniol and Fragrance/Parfum": the allergen must not vanish into the fragrance
+    p = read_list(product("sephora_2023", "P433973"))
+    assert names(p)[-2:] == ["GERANIOL", "PARFUM"]
+    assert "fragrance_allergen" in by_inci(p, "GERANIOL").classes
