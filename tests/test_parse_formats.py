@@ -163,3 +163,39 @@ def test_printed_name_says_what_it_is(text, cls):
 def test_printed_name_saying_free_of_is_not_flagged(text):
     for m in read_list(f"Water, {text}").ingredients:
         assert "fragrance" not in m.classes and "essential_oil" not in m.classes
+
+
+@pytest.mark.parametrize("text,inci", [
+    ("Pelargonium Graveolens Flower Essential Oil", "PELARGONIUM GRAVEOLENS FLOWER OIL"),
+    ("Lavandula Angustifolia (Lavender) Essential Oil", "LAVANDULA ANGUSTIFOLIA OIL"),
+])
+def test_essential_oil_printed_as_such_reads_as_the_inci_oil(text, inci):
+    m = read_list(text).ingredients[0]
+    assert m.inci == inci and m.recognized and "essential_oil" in m.classes
+
+
+def test_essential_oil_of_a_fixed_oil_plant_is_not_read_as_its_fixed_oil():
+    # ROSA CANINA (rosehip) oils are carrier oils: "Rosa Canina Essential Oil" is not one
+    m = read_list("Rosa Canina Essential Oil").ingredients[0]
+    assert not m.recognized and "essential_oil" in m.classes
+
+
+@pytest.mark.parametrize("text,inci", [
+    ("Ammonium Acryloyldimethyltaurate/VP", "AMMONIUM ACRYLOYLDIMETHYLTAURATE/VP COPOLYMER"),
+    ("Bis-PEG-18 Methyl Ether Dimethyl", "BIS-PEG-18 METHYL ETHER DIMETHYL SILANE"),
+])
+def test_name_cut_short_completed_when_one_name_continues_it(text, inci):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert (m.inci, m.match, m.match_via) == (inci, "alias", "prefix")
+
+
+@pytest.mark.parametrize("text", [
+    "Butyrospermum Parkii",     # butter, butter extract, unsaponifiables ...: which one is not printed
+    "Lavandula Angustifolia",   # 22 names continue it
+    "Acetyl Tripeptide-30",     # may end there: not evidently cut
+    "Vetiveria Zizanioides",    # the only continuation adds three words: a guess
+    "Diamond",                  # one word
+])
+def test_ambiguous_or_uncut_names_are_not_completed(text):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert m.match_via != "prefix" and not m.recognized

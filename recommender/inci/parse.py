@@ -9,8 +9,11 @@ do to lists:
 - a name cut in two ("Pentylene", "Glycol" in Sephora's pieces; "ethylhexyl", "salicylate" in
   lookfantastic's pre-split lists; "Dimethicone/Vinyl Dimethicone, Crosspolymer"): two
   neighbours are joined when the joined name is a known name and one of them is not;
-- a missing separator ("Parfum (Fragrance) D-Limonene"): an unknown name is cut in two when
-  both halves are known names.
+- a missing separator ("Parfum (Fragrance) D-Limonene", a whole list printed without commas,
+  "Geraniol and Fragrance"): an unknown name is cut into the fewest known names;
+- a name cut short by a scraper ("Ammonium Acryloyldimethyltaurate/VP"): completed when exactly
+  one known name continues it and it stops at a word no name ends with
+  (``Canonicalizer.complete``).
 
 Every token becomes a ``Mention``; one that resolves to nothing stays, unrecognised.
 """
@@ -55,6 +58,7 @@ _PURPOSE = re.compile(
     r"antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?|purpose)\b.*$",
     re.IGNORECASE,
 )
+_ESSENTIAL = re.compile(r"\s*\bessential\s+oils?\b", re.IGNORECASE)
 _SHARED_SUFFIX = re.compile(
     r"(?:CO|CROSS)?POLYMERS?$|TRIGLYCERIDES?$|GLYCERIDES?$|ESTERS?$|SILICATE$|"
     r"ACRYLATES?$|FERMENT(?: FILTRATE| LYSATE)?$",
@@ -137,9 +141,10 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
     if not clean_run:
         toks = _merge_cut_names(toks, canon)
         toks = _split_run_together(toks, canon)
-        if fuzzy:
-            for t in toks:
-                if t.match.kind is None and t.name:
+        for t in toks:
+            if t.match.kind is None and t.name:
+                t.match = canon.complete(_base(t.name))
+                if fuzzy and t.match.kind is None:
                     t.match = canon.fuzzy(_base(t.name))
     result.ingredients = _number(toks)
     if _mostly_prose(result):
@@ -270,6 +275,14 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
         m, whole, alts = _resolve(bare, canon)
         if m.kind is not None:
             return m, whole, alts
+    if canon.essential_oils and ("ssential" in name or "SSENTIAL" in name):
+        # "Pelargonium Graveolens Flower Essential Oil": INCI names the essential oil "... OIL";
+        # taken only when that name is a volatile oil (never a fixed oil of the same plant)
+        plain = _ESSENTIAL.sub(" Oil", name)
+        if plain != name:
+            m, whole, alts = _resolve(plain, canon)
+            if m.kind is not None and m.inci in canon.essential_oils:
+                return m, whole, alts
     return NO_MATCH, False, tuple(parts[1:] if parts else inner)
 
 

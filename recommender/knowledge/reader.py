@@ -44,6 +44,7 @@ class Reader:
         self.canon = Canonicalizer(
             kb.names(), aliases, kb.restricted_names(), synonyms=kb.synonyms(),
             fuzzy_min_score=config.FUZZY_MIN_SCORE,
+            essential_oils=[n for n in kb.names() if "essential_oil" in kb.classes(n)],
         )
         self._classes: dict[str, tuple[str, ...]] = {}
 
