@@ -230,3 +230,14 @@ def test_and_between_two_names_separates(product):
     p = read_list(product("sephora_2023", "P433973"))
     assert names(p)[-2:] == ["GERANIOL", "PARFUM"]
     assert "fragrance_allergen" in by_inci(p, "GERANIOL").classes
+
+
+def test_name_cut_by_a_comma_after_its_bracket_is_joined(product):
+    # cosmetics_2017:128: "Rosmarinus Officinalis (Rosemary), Leaf Extract", "Helianthus, Annuus
+    # (Sunflower) Seed Oil", "Hydrolyzed Sodium, Hyaluronate"
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:128"))
+    got = names(p)
+    for inci in ("ROSMARINUS OFFICINALIS LEAF EXTRACT", "HELIANTHUS ANNUUS SEED OIL",
+                 "HYDROLYZED SODIUM HYALURONATE"):
+        assert inci in got
+    assert not any(m.name in ("Leaf Extract", "Helianthus", "Hyaluronate") for m in p.ingredients)

@@ -307,6 +307,11 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                     and t.component == u.component:
                 joined = f"{t.name} {u.name}"
                 m = canon.lookup(joined)
+                if m.kind is None and "(" in joined:
+                    # "Rosmarinus Officinalis (Rosemary)", "Leaf Extract"
+                    m, whole, _ = _resolve(joined, canon)
+                    if not whole:
+                        m = NO_MATCH
                 if m.kind is not None:
                     out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
                                       m, (), True, t.section, t.component))
