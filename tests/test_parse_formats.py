@@ -199,3 +199,9 @@ def test_name_cut_short_completed_when_one_name_continues_it(text, inci):
 def test_ambiguous_or_uncut_names_are_not_completed(text):
     m = read_list(f"Water, {text}").ingredients[1]
     assert m.match_via != "prefix" and not m.recognized
+
+
+def test_free_from_sentence_is_set_aside_and_the_list_kept():
+    p = read_list("Water, Glycerin, Niacinamide. Free from parabens, PABA and sulfates.")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "NIACINAMIDE"]
+    assert any(note.startswith("free-from claim") for note in p.problems)

@@ -241,3 +241,13 @@ def test_name_cut_by_a_comma_after_its_bracket_is_joined(product):
                  "HYDROLYZED SODIUM HYALURONATE"):
         assert inci in got
     assert not any(m.name in ("Leaf Extract", "Helianthus", "Hyaluronate") for m in p.ingredients)
+
+
+def test_free_from_claims_are_not_ingredients(product):
+    # cosmetics_2017:366 is a statement of what REN products do NOT contain (PABA, urea, ...)
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:366"))
+    assert not p.found and p.status == "prose"
+    assert any(note.startswith("free-from claim") for note in p.problems)
+    # "Paraben-, Phthalate-, and Cruelty-Free." after a candle's materials
+    p = read_list(product("sephora_2023", "P474322"))
+    assert not any("araben" in m.raw or "ruelty" in m.raw for m in p.ingredients)

@@ -582,5 +582,7 @@ def _number_reordered(toks: list[_Token]) -> list[Mention]:
 def _mostly_prose(result: ParsedList) -> bool:
     if any(m.match is not None for m in result.ingredients):
         return False
+    if any(note.startswith("free-from claim") for note in result.problems):
+        return True  # a statement of what the product does not contain, and nothing known
     words = sum(len(m.name.split()) for m in result.ingredients)
     return len(result.ingredients) <= 2 and words >= 8
