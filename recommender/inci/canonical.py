@@ -89,6 +89,8 @@ class Canonicalizer:
         self._lookups: dict[str, Match] = {}
         self.token_cache: dict = {}  # the parser's per-token results, keyed by printed token
         self.run_cache: dict = {}    # the parser's split of names printed without separators
+        self.resolve_cache: dict = {}  # the parser's reading of one name through its alternatives
+        self._completions: dict[str, Match] = {}
 
     def is_name(self, inci: str) -> bool:
         return fold.key(inci) in self._exact
@@ -132,6 +134,15 @@ class Canonicalizer:
 
     def complete(self, name: str) -> Match:
         """The one known name that continues a name cut short, or no match (see module doc)."""
+        hit = self._completions.get(name)
+        if hit is None:
+            hit = self._complete(name)
+            if len(self._completions) > 200_000:
+                self._completions.clear()
+            self._completions[name] = hit
+        return hit
+
+    def _complete(self, name: str) -> Match:
         k = fold.key(name)
         if len(k) < 10 or " " not in k:
             return NO_MATCH

@@ -237,7 +237,17 @@ def _base(name: str) -> str:
 
 
 def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, ...]]:
-    """Try the printed name, then without brackets, then its printed alternatives."""
+    """Try the printed name, then without brackets, then its printed alternatives (cached)."""
+    hit = canon.resolve_cache.get(name)
+    if hit is None:
+        hit = _resolve_uncached(name, canon)
+        if len(canon.resolve_cache) > 400_000:
+            canon.resolve_cache.clear()
+        canon.resolve_cache[name] = hit
+    return hit
+
+
+def _resolve_uncached(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, ...]]:
     inner: list[str] = []
     if "(" in name:
         for group in _PARENS.findall(name):
@@ -472,6 +482,9 @@ def _segment(name: str, canon: Canonicalizer, *, strict: bool):
         return None
     cas = [bool(_CAS_WORD.match(w)) for w in units]
     skip = [c or bool(_PUNCT_WORD.match(w)) for c, w in zip(cas, units, strict=True)]
+    counted = n - sum(skip)
+    if counted < LIST_MIN_WORDS:
+        strict = True  # too short to be a list printed without separators
     # best[i]: (unknown units, pieces, start of last piece, match of last piece or None)
     best: list[tuple | None] = [None] * (n + 1)
     best[0] = (0, 0, -1, None)
@@ -483,7 +496,8 @@ def _segment(name: str, canon: Canonicalizer, *, strict: bool):
         if skip[i]:
             _relax(best, i + 1, (u, p, i, "skip"))
             continue
-        _relax(best, i + 1, (u + 1, p + 1, i, None))
+        if not strict:
+            _relax(best, i + 1, (u + 1, p + 1, i, None))
         for j in range(i + 1, min(n, i + MAX_SPAN_WORDS) + 1):
             if cas[j - 1] or (j - 1 > i and units[j - 2][-1:] in ",;"):
                 break  # a name never spans a CAS number or a comma
@@ -492,6 +506,8 @@ def _segment(name: str, canon: Canonicalizer, *, strict: bool):
             m = _span_match(" ".join(units[i:j]).rstrip(",;"), canon)
             if m is not None:
                 _relax(best, j, (u, p + 1, i, m))
+    if best[n] is None:
+        return None
     unknown = best[n][0]
     out: list[tuple[str, Match]] = []
     j = n
@@ -511,7 +527,6 @@ def _segment(name: str, canon: Canonicalizer, *, strict: bool):
         return out if len(out) >= 2 else None
     if strict:
         return None
-    counted = n - sum(skip)
     known = sum(1 for o in out if o[1] is not NO_MATCH)
     if counted >= LIST_MIN_WORDS and known >= LIST_MIN_NAMES \
             and counted - unknown >= LIST_MIN_SHARE * counted:

@@ -231,6 +231,7 @@ class ClassRules:
         self._ordered = tuple(self._rules[k] for k in sorted(self._rules))
         self._cache: dict[tuple, tuple[str, ...]] = {}
         self._queries: dict[str, str] = {}
+        self._printed_cache: dict[str, tuple[str, ...]] = {}
         for rule in self._ordered:
             terms = [rule.id, rule.id.replace("_", " "), *rule.query_terms]
             for term in terms:
@@ -282,8 +283,15 @@ class ClassRules:
     def classify_printed(self, printed: str) -> tuple[str, ...]:
         """Sorted class ids whose ``printed_patterns`` match a printed name the KB does not know
         ("Hyacinth Essential Oil" -> essential_oil). Never used for recognised names."""
-        name = _fold_name(printed)
-        return tuple(r.id for r in self._ordered if r._printed is not None and r._printed.search(name))
+        hit = self._printed_cache.get(printed)
+        if hit is None:
+            name = _fold_name(printed)
+            hit = tuple(r.id for r in self._ordered
+                        if r._printed is not None and r._printed.search(name))
+            if len(self._printed_cache) > 200_000:
+                self._printed_cache.clear()
+            self._printed_cache[printed] = hit
+        return hit
 
     def source(self, class_id: str) -> dict:
         rule = self.rule(class_id)
