@@ -61,7 +61,7 @@ class Canonicalizer:
         for name in names:
             k = fold.key(name)
             self._exact.setdefault(k, name)
-            lk = fold.loose_key(name)
+            lk = fold.loose_of_key(k)
             if lk in loose and loose[lk] != name:
                 loose[lk] = None  # ambiguous: two CosIng names share it
             else:
@@ -119,7 +119,7 @@ class Canonicalizer:
         hit = self._synonym.get(k)
         if hit is not None:
             return Match(hit, "alias", 100.0, "synonyms")
-        lk = fold.loose_key(name)
+        lk = fold.loose_of_key(k)
         hit = self._loose.get(lk)
         if hit is not None:
             redirected = self._alias.get(fold.key(hit))
