@@ -394,7 +394,8 @@ def _separate(name: str, canon: Canonicalizer):
         if known:
             return out
     seg = _segment(name, canon, strict=False)
-    if seg is None and "/" not in name and len(name) <= 160:
+    if seg is None and "(" in name and "/" not in name and len(name) <= 160:
+        # without brackets every reading is whole, and the search above has tried them all
         seg = _run_together(name, canon, depth=4)
     return seg
 
@@ -499,8 +500,9 @@ def _segment(name: str, canon: Canonicalizer, *, strict: bool):
         if not strict:
             _relax(best, i + 1, (u + 1, p + 1, i, None))
         for j in range(i + 1, min(n, i + MAX_SPAN_WORDS) + 1):
-            if cas[j - 1] or (j - 1 > i and units[j - 2][-1:] in ",;"):
-                break  # a name never spans a CAS number or a comma
+            if cas[j - 1] or (j - 1 > i and units[j - 2][-1:] in ",;"
+                              and not units[j - 2][:-1].isdigit()):
+                break  # a name never spans a CAS number or a comma, but for a locant ("1, 2-")
             if skip[j - 1]:
                 continue  # nor ends on a dash or slash ("Aqua / Water" may be one name)
             m = _span_match(" ".join(units[i:j]).rstrip(",;"), canon)
@@ -524,7 +526,8 @@ def _segment(name: str, canon: Canonicalizer, *, strict: bool):
         j = i
     out.reverse()
     if unknown == 0:
-        return out if len(out) >= 2 else None
+        # two or more names ("Fragrance Parfum": one, printed with its translation)
+        return out if best[n][1] >= 2 else None
     if strict:
         return None
     known = sum(1 for o in out if o[1] is not NO_MATCH)
