@@ -37,9 +37,10 @@ INGREDIENTS_MARKER = re.compile(
     r"(?:\b(?:in)?active|\bother|\bnon-?medicinal)?\s*\bingr[eé]dients?\s*(?:list)?\s*:",
     re.IGNORECASE,
 )
-# where footnotes start: "Phenoxyethanol. *Hadasei-3.", "Linalool. *Plant origin", "Mica * Essential oil"
+# where footnotes start: "Phenoxyethanol. *Hadasei-3.", "Linalool. *Plant origin", "Mica * Essential oil",
+# "Linalool *Contains Natural Fragrance"
 FOOTNOTE_START = re.compile(
-    r"\.\s+[*+\u2020]+\s*(?=\S)|\s[*+]+\s*(?=(?:organic|natural|certified|essential|plant|"
+    r"\.\s+[*+\u2020]+\s*(?=\S)|\s[*+]+\s*(?=(?:organic|natural|certified|essential|plant|contains?|"
     r"from|ingredients?|wild|fair|derived)\b)",
     re.IGNORECASE,
 )
