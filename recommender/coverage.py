@@ -2,7 +2,8 @@
 the rest are not.
 
 Answers the retailer's "can I trust this on my catalog?" and the README's parsing figures:
-recognised = exact or alias-table matches only; fuzzy matches are counted apart; the
+recognised = exact or alias-table matches only (a scraper-cut name completed from a unique
+prefix counts as alias and is shown apart); fuzzy matches are counted apart; the
 denominator is every declared token the parser emits. Each frequent unrecognised name gets
 a reason (a close spelling of a known name, a name cut short by a scraper, a word cut
 short, or absent from the CosIng 2020 inventory and the alias table).
@@ -112,6 +113,7 @@ def coverage_report(texts: Iterable[object], *, top: int = 50, name: str = "",
         "alias": kinds["alias"],
         "alias_curated": via["aliases"],
         "alias_synonyms": via["synonyms"],
+        "alias_prefix": via["prefix"],
         "fuzzy": kinds["fuzzy"],
         "unmatched": kinds["unmatched"],
         "recognised_rate": round(recognised / declared, 4) if declared else None,
@@ -128,7 +130,8 @@ def format_coverage(r: dict) -> str:
         f"declared mentions: {r['declared_mentions']:,}",
         f"  recognised (exact + alias): {r['exact'] + r['alias']:,} = {100 * (r['exact'] + r['alias']) / d:.2f} %"
         f"  (exact {r['exact']:,}, alias {r['alias']:,}: curated table {r['alias_curated']:,}, "
-        f"generated synonyms {r['alias_synonyms']:,})",
+        f"generated synonyms {r['alias_synonyms']:,}, completed from a unique prefix "
+        f"{r.get('alias_prefix', 0):,})",
         f"  fuzzy (not counted): {r['fuzzy']:,} = {100 * r['fuzzy'] / d:.2f} %",
         f"  unmatched: {r['unmatched']:,} = {100 * r['unmatched'] / d:.2f} %",
         "unrecognised mentions by reason: "

@@ -109,3 +109,99 @@ def test_loose_key_ambiguity_is_refused():
     assert c.lookup("peg 10 dimethicone").inci == "PEG-10 DIMETHICONE"
     c = Canonicalizer(["A-B", "AB"], {})
     assert c.lookup("A B").inci is None  # two names share the letters-only key: no guess
+
+
+def test_and_inside_a_name_is_kept():
+    # the only CosIng names holding " and ", and "D and C" colours, stay whole
+    assert incis("Terpenes and Terpenoids, Water") == ["TERPENES AND TERPENOIDS", "AQUA"]
+    assert [m.name for m in read_list("D and C Red No. 7, Water").ingredients] == [
+        "D and C Red No. 7", "Water"]
+    # neither side a name on its own: one ingredient, as printed
+    p = read_list("Water, Ashwagandha Root And Leaf Extract")
+    assert [m.name for m in p.ingredients] == ["Water", "Ashwagandha Root And Leaf Extract"]
+    # "and" inside brackets is not a separator
+    assert incis("Fragrance (Natural Mandarin And Lemon), Water") == ["PARFUM", "AQUA"]
+
+
+def test_and_between_names_separates():
+    assert incis("Glycerin and Niacinamide, Water") == ["GLYCERIN", "NIACINAMIDE", "AQUA"]
+    p = read_list("Water, Lauroamphocarboxyglycinate and Sodium Trideceth Sulfate")
+    assert [m.inci for m in p.ingredients] == ["AQUA", None, "SODIUM TRIDECETH SULFATE"]
+
+
+def test_run_together_names_split_by_fewest_known_names():
+    assert incis("Water Glycerin Caprylic/Capric Triglyceride Phenoxyethanol") == [
+        "AQUA", "GLYCERIN", "CAPRYLIC/CAPRIC TRIGLYCERIDE", "PHENOXYETHANOL"]
+    # brackets stay with the name before them; a name and its translation stay one mention
+    assert incis("Parfum (Fragrance) D-Limonene") == ["PARFUM", "LIMONENE"]
+    assert incis("Aqua - Water - Eau Glycerin Niacinamide") == ["AQUA", "GLYCERIN", "NIACINAMIDE"]
+    # an unknown name that is not a run of known names is left whole
+    p = read_list("Water, Mango Seed Butter Blend")
+    assert [m.name for m in p.ingredients] == ["Water", "Mango Seed Butter Blend"]
+
+
+def test_list_without_separators_keeps_unknown_words_as_printed():
+    p = read_list("Water Glycerin Zorblax Fizzamide Niacinamide Panthenol Sodium Hyaluronate")
+    assert [m.inci for m in p.ingredients] == [
+        "AQUA", "GLYCERIN", None, "NIACINAMIDE", "PANTHENOL", "SODIUM HYALURONATE"]
+    assert p.ingredients[2].name == "Zorblax Fizzamide"
+
+
+@pytest.mark.parametrize("text,cls", [
+    ("Essential Oil", "essential_oil"), ("Hyacinth Essential Oil", "essential_oil"),
+    ("Huile Essentielle de Lavande Vraie", "essential_oil"),
+    ("Cashmere Mist Fragrance", "fragrance"), ("Natural Cinnamon Flavor", "fragrance"),
+    ("Miss Dior Eau de Parfum", "fragrance"), ("parfum of vanilla", "fragrance"),
+])
+def test_printed_name_says_what_it_is(text, cls):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert not m.recognized and cls in m.classes
+
+
+@pytest.mark.parametrize("text", ["Fragrance-Free", "free from synthetic fragrance",
+                                  "Flower flavonoids", "Essential Oil Free"])
+def test_printed_name_saying_free_of_is_not_flagged(text):
+    for m in read_list(f"Water, {text}").ingredients:
+        assert "fragrance" not in m.classes and "essential_oil" not in m.classes
+
+
+@pytest.mark.parametrize("text,inci", [
+    ("Pelargonium Graveolens Flower Essential Oil", "PELARGONIUM GRAVEOLENS FLOWER OIL"),
+    ("Lavandula Angustifolia (Lavender) Essential Oil", "LAVANDULA ANGUSTIFOLIA OIL"),
+])
+def test_essential_oil_printed_as_such_reads_as_the_inci_oil(text, inci):
+    m = read_list(text).ingredients[0]
+    assert m.inci == inci and m.recognized and "essential_oil" in m.classes
+
+
+def test_essential_oil_of_a_fixed_oil_plant_is_not_read_as_its_fixed_oil():
+    # ROSA CANINA (rosehip) oils are carrier oils: "Rosa Canina Essential Oil" is not one
+    m = read_list("Rosa Canina Essential Oil").ingredients[0]
+    assert not m.recognized and "essential_oil" in m.classes
+
+
+@pytest.mark.parametrize("text,inci", [
+    ("Ammonium Acryloyldimethyltaurate/VP", "AMMONIUM ACRYLOYLDIMETHYLTAURATE/VP COPOLYMER"),
+    ("Bis-PEG-18 Methyl Ether Dimethyl", "BIS-PEG-18 METHYL ETHER DIMETHYL SILANE"),
+])
+def test_name_cut_short_completed_when_one_name_continues_it(text, inci):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert (m.inci, m.match, m.match_via) == (inci, "alias", "prefix")
+
+
+@pytest.mark.parametrize("text", [
+    "Butyrospermum Parkii",     # butter, butter extract, unsaponifiables ...: which one is not printed
+    "Lavandula Angustifolia",   # 22 names continue it
+    "Acetyl Tripeptide-30",     # may end there: not evidently cut
+    "Vetiveria Zizanioides",    # the only continuation adds three words: a guess
+    "Diamond",                  # one word
+])
+def test_ambiguous_or_uncut_names_are_not_completed(text):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert m.match_via != "prefix" and not m.recognized
+
+
+def test_free_from_sentence_is_set_aside_and_the_list_kept():
+    p = read_list("Water, Glycerin, Niacinamide. Free from parabens, PABA and sulfates.")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "NIACINAMIDE"]
+    assert any(note.startswith("free-from claim") for note in p.problems)

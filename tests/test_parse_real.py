@@ -199,3 +199,55 @@ def test_every_catalog_row_parses_without_crashing(catalogs):
                 if i and p.ingredients[i - 1].component == m.component \
                         and p.ingredients[i - 1].section == m.section:
                     assert m.position == p.ingredients[i - 1].position + 1
+
+
+def test_list_printed_without_commas_is_cut_into_names(product):
+    # Sephora P427529 prints its whole list without a separator: it was read as one name (and
+    # a slash part of it as METHYL METHACRYLATE); every name must come out, in order
+    p = read_list(product("sephora_2023", "P427529"))
+    got = names(p)
+    assert len(got) >= 20 and all(got)
+    assert got[:4] == ["PROPYLENE GLYCOL", "DIMETHICONE", "GLYCERIN", "ASCORBIC ACID"]
+    assert "ACRYLONITRILE/METHYL METHACRYLATE/VINYLIDENE CHLORIDE COPOLYMER" in got
+    assert "METHYL METHACRYLATE" not in got
+    assert "CITRUS LIMON PEEL OIL" in got and "LIMONENE" in got
+    assert [m.position for m in p.ingredients] == list(range(1, len(p.ingredients) + 1))
+
+
+def test_unrecognised_essential_oil_is_still_an_essential_oil(product):
+    # cosmetics_2017:90 prints "* Essential Oil": no INCI entry, but it says what it is
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:90"))
+    assert len(p.ingredients) == 1
+    m = p.ingredients[0]
+    assert not m.recognized and "essential_oil" in m.classes
+
+
+def test_and_between_two_names_separates(product):
+    # "Organic Cane Sugar Alcohol And Distilled Water": two ingredients
+    p = read_list(product("sephora_2023", "P431444"))
+    assert [(m.position, m.inci) for m in p.ingredients[:2]] == [(1, "ALCOHOL"), (2, "AQUA")]
+    # "Geraniol and Fragrance/Parfum": the allergen must not vanish into the fragrance
+    p = read_list(product("sephora_2023", "P433973"))
+    assert names(p)[-2:] == ["GERANIOL", "PARFUM"]
+    assert "fragrance_allergen" in by_inci(p, "GERANIOL").classes
+
+
+def test_name_cut_by_a_comma_after_its_bracket_is_joined(product):
+    # cosmetics_2017:128: "Rosmarinus Officinalis (Rosemary), Leaf Extract", "Helianthus, Annuus
+    # (Sunflower) Seed Oil", "Hydrolyzed Sodium, Hyaluronate"
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:128"))
+    got = names(p)
+    for inci in ("ROSMARINUS OFFICINALIS LEAF EXTRACT", "HELIANTHUS ANNUUS SEED OIL",
+                 "HYDROLYZED SODIUM HYALURONATE"):
+        assert inci in got
+    assert not any(m.name in ("Leaf Extract", "Helianthus", "Hyaluronate") for m in p.ingredients)
+
+
+def test_free_from_claims_are_not_ingredients(product):
+    # cosmetics_2017:366 is a statement of what REN products do NOT contain (PABA, urea, ...)
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:366"))
+    assert not p.found and p.status == "prose"
+    assert any(note.startswith("free-from claim") for note in p.problems)
+    # "Paraben-, Phthalate-, and Cruelty-Free." after a candle's materials
+    p = read_list(product("sephora_2023", "P474322"))
+    assert not any("araben" in m.raw or "ruelty" in m.raw for m in p.ingredients)

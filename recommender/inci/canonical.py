@@ -9,7 +9,12 @@ set of restricted names. Lookup order, most trustworthy first:
 2. ``alias``: the folded name is in the curated alias table ("Avobenzone", "Red 40", "Shea
    Butter"), or else in the generated synonym table (PubChem synonyms of the KB's defined
    chemicals via CAS, e.g. "Nicotinamide"); ``Match.via`` says which;
-3. ``fuzzy`` (not "recognized"): a close spelling of exactly one name, refused when the
+3. ``alias`` via ``prefix``: a name cut short by a scraper ("Ammonium
+   Acryloyldimethyltaurate/VP", "Hydroxyisohexyl 3-Cyclohexene") that stops at a word no known
+   name ends with, and that exactly one known name continues by at most two words
+   (``complete``). A cut name that
+   several names continue ("Butyrospermum Parkii": butter, butter extract, oil ...) is refused;
+4. ``fuzzy`` (not "recognized"): a close spelling of exactly one name, refused when the
    target is restricted or prohibited, when the numbers differ (Peptide-4/-7, PEG-8/-80),
    or when short letter codes differ (Ceramide NP/AP). The score is reported.
 
@@ -18,6 +23,7 @@ A name that stays unmatched is returned as such; the caller lists it, never drop
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,13 +54,14 @@ class Canonicalizer:
         *,
         synonyms: Mapping[str, str] | None = None,
         fuzzy_min_score: float = 92.0,
+        essential_oils: Iterable[str] = (),
     ) -> None:
         self._exact: dict[str, str] = {}
         loose: dict[str, str | None] = {}
         for name in names:
             k = fold.key(name)
             self._exact.setdefault(k, name)
-            lk = fold.loose_key(name)
+            lk = fold.loose_of_key(k)
             if lk in loose and loose[lk] != name:
                 loose[lk] = None  # ambiguous: two CosIng names share it
             else:
@@ -72,12 +79,18 @@ class Canonicalizer:
             self._synonym[fold.key(syn)] = target
             self._synonym_loose.setdefault(fold.loose_key(syn), target)
         self.restricted = frozenset(restricted)
+        # canonical names of volatile (essential) oils: "Lavandula Angustifolia (Lavender)
+        # Essential Oil" is read as LAVANDULA ANGUSTIFOLIA OIL only when that name is one
+        self.essential_oils = frozenset(essential_oils)
         self.fuzzy_min_score = fuzzy_min_score
         self._choices: dict[str, list[str]] | None = None
+        self._prefix_index: tuple[list[str], list[str], frozenset[str]] | None = None
         self._cache: dict[str, Match] = {}
         self._lookups: dict[str, Match] = {}
         self.token_cache: dict = {}  # the parser's per-token results, keyed by printed token
         self.run_cache: dict = {}    # the parser's split of names printed without separators
+        self.resolve_cache: dict = {}  # the parser's reading of one name through its alternatives
+        self._completions: dict[str, Match] = {}
 
     def is_name(self, inci: str) -> bool:
         return fold.key(inci) in self._exact
@@ -106,7 +119,7 @@ class Canonicalizer:
         hit = self._synonym.get(k)
         if hit is not None:
             return Match(hit, "alias", 100.0, "synonyms")
-        lk = fold.loose_key(name)
+        lk = fold.loose_of_key(k)
         hit = self._loose.get(lk)
         if hit is not None:
             redirected = self._alias.get(fold.key(hit))
@@ -118,6 +131,37 @@ class Canonicalizer:
         if hit is not None:
             return Match(hit, "alias", 100.0, "synonyms")
         return NO_MATCH
+
+    def complete(self, name: str) -> Match:
+        """The one known name that continues a name cut short, or no match (see module doc)."""
+        hit = self._completions.get(name)
+        if hit is None:
+            hit = self._complete(name)
+            if len(self._completions) > 200_000:
+                self._completions.clear()
+            self._completions[name] = hit
+        return hit
+
+    def _complete(self, name: str) -> Match:
+        k = fold.key(name)
+        if len(k) < 10 or " " not in k:
+            return NO_MATCH
+        if self._prefix_index is None:
+            table = {**self._synonym, **self._alias,
+                     **{e: self._alias.get(e) or t for e, t in self._exact.items()}}
+            keys = sorted(table)
+            ends = frozenset(w.rsplit(" ", 1)[-1] for w in keys)
+            self._prefix_index = (keys, [table[x] for x in keys], ends)
+        keys, targets, ends = self._prefix_index
+        if k.rsplit(" ", 1)[-1] in ends or k in self._exact or k in self._alias:
+            return NO_MATCH  # it may end there: not evidently cut
+        lo = bisect.bisect_left(keys, k + " ")
+        hi = bisect.bisect_left(keys, k + "!")  # "!" sorts right after " "
+        found = set(targets[lo:hi])
+        if len(found) != 1 or any(keys[i].count(" ") - k.count(" ") > 2 for i in range(lo, hi)):
+            return NO_MATCH  # several names continue it, or the cut took more than two words
+            # ("Vetiveria Zizanioides" -> "... ROOT EXTRACT ACETYLATED" is a guess, not a reading)
+        return Match(found.pop(), "alias", 100.0, "prefix")
 
     def fuzzy(self, name: str) -> Match:
         """A close spelling of exactly one safe name, or no match."""

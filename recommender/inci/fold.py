@@ -57,3 +57,8 @@ def key(name: str) -> str:
 
 def loose_key(name: str) -> str:
     return _NON_ALNUM.sub("", key(name))
+
+
+def loose_of_key(k: str) -> str:
+    """``loose_key`` of a name whose ``key`` is already computed."""
+    return _NON_ALNUM.sub("", k)

@@ -22,7 +22,7 @@ class Mention:
     match: str | None = None       # "exact" | "alias" | "fuzzy" | "learned" | None
     match_score: float | None = None
     classes: tuple[str, ...] = ()
-    class_confidence: float | None = None  # set when classes came from the learned fallback
+    class_confidence: float | None = None  # set when classes came from the learned fallback (1.0: a printed-name rule)
     uncertain: bool = False        # the learned fallback was unsure: left unclassed
     match_via: str | None = None   # table that matched: "inventory" | "aliases" | "synonyms" | "fuzzy"
 

@@ -9,8 +9,11 @@ do to lists:
 - a name cut in two ("Pentylene", "Glycol" in Sephora's pieces; "ethylhexyl", "salicylate" in
   lookfantastic's pre-split lists; "Dimethicone/Vinyl Dimethicone, Crosspolymer"): two
   neighbours are joined when the joined name is a known name and one of them is not;
-- a missing separator ("Parfum (Fragrance) D-Limonene"): an unknown name is cut in two when
-  both halves are known names.
+- a missing separator ("Parfum (Fragrance) D-Limonene", a whole list printed without commas,
+  "Geraniol and Fragrance"): an unknown name is cut into the fewest known names;
+- a name cut short by a scraper ("Ammonium Acryloyldimethyltaurate/VP"): completed when exactly
+  one known name continues it and it stops at a word no name ends with
+  (``Canonicalizer.complete``).
 
 Every token becomes a ``Mention``; one that resolves to nothing stays, unrecognised.
 """
@@ -55,6 +58,7 @@ _PURPOSE = re.compile(
     r"antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?|purpose)\b.*$",
     re.IGNORECASE,
 )
+_ESSENTIAL = re.compile(r"\s*\bessential\s+oils?\b", re.IGNORECASE)
 _SHARED_SUFFIX = re.compile(
     r"(?:CO|CROSS)?POLYMERS?$|TRIGLYCERIDES?$|GLYCERIDES?$|ESTERS?$|SILICATE$|"
     r"ACRYLATES?$|FERMENT(?: FILTRATE| LYSATE)?$",
@@ -137,9 +141,10 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
     if not clean_run:
         toks = _merge_cut_names(toks, canon)
         toks = _split_run_together(toks, canon)
-        if fuzzy:
-            for t in toks:
-                if t.match.kind is None and t.name:
+        for t in toks:
+            if t.match.kind is None and t.name:
+                t.match = canon.complete(_base(t.name))
+                if fuzzy and t.match.kind is None:
                     t.match = canon.fuzzy(_base(t.name))
     result.ingredients = _number(toks)
     if _mostly_prose(result):
@@ -232,7 +237,17 @@ def _base(name: str) -> str:
 
 
 def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, ...]]:
-    """Try the printed name, then without brackets, then its printed alternatives."""
+    """Try the printed name, then without brackets, then its printed alternatives (cached)."""
+    hit = canon.resolve_cache.get(name)
+    if hit is None:
+        hit = _resolve_uncached(name, canon)
+        if len(canon.resolve_cache) > 400_000:
+            canon.resolve_cache.clear()
+        canon.resolve_cache[name] = hit
+    return hit
+
+
+def _resolve_uncached(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, ...]]:
     inner: list[str] = []
     if "(" in name:
         for group in _PARENS.findall(name):
@@ -270,6 +285,14 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
         m, whole, alts = _resolve(bare, canon)
         if m.kind is not None:
             return m, whole, alts
+    if canon.essential_oils and ("ssential" in name or "SSENTIAL" in name):
+        # "Pelargonium Graveolens Flower Essential Oil": INCI names the essential oil "... OIL";
+        # taken only when that name is a volatile oil (never a fixed oil of the same plant)
+        plain = _ESSENTIAL.sub(" Oil", name)
+        if plain != name:
+            m, whole, alts = _resolve(plain, canon)
+            if m.kind is not None and m.inci in canon.essential_oils:
+                return m, whole, alts
     return NO_MATCH, False, tuple(parts[1:] if parts else inner)
 
 
@@ -294,6 +317,11 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                     and t.component == u.component:
                 joined = f"{t.name} {u.name}"
                 m = canon.lookup(joined)
+                if m.kind is None and "(" in joined:
+                    # "Rosmarinus Officinalis (Rosemary)", "Leaf Extract"
+                    m, whole, _ = _resolve(joined, canon)
+                    if not whole:
+                        m = NO_MATCH
                 if m.kind is not None:
                     out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
                                       m, (), True, t.section, t.component))
@@ -305,31 +333,79 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
 
 
 _INVERTED_TAIL = re.compile(r"^[a-z0-9(][^A-Z]*-\s*$")  # "dodecahydro-...-tetramethyl-", "oxybis-"
-_CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
+_CONNECTOR = re.compile(r"\s+and\s+", re.IGNORECASE)
+_DC_LEFT = re.compile(r"\b(?:F\.?\s*)?D\.?$", re.IGNORECASE)  # "D and C Red 7" is one name
+_PUNCT_WORD = re.compile(r"^[/&+\-]+$")
+_CAS_WORD = re.compile(r"^\(?\d{2,7}-\d{2}-\d\)?[,;]?$")
+MAX_SPAN_WORDS = 10   # the longest printed INCI names ("Citrus Limon Peel Oil / Lemon Peel Oil")
+MAX_RUN_WORDS = 400
+LIST_MIN_WORDS = 6    # a list printed without separators: at least this many words ...
+LIST_MIN_NAMES = 3    # ... cut into at least this many known names ...
+LIST_MIN_SHARE = 0.75  # ... covering this share of its words
 
 
 def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
     out: list[_Token] = []
     for t in toks:
-        if (t.match.kind is None or not t.whole) and " " in t.name and "/" not in t.name \
-                and len(t.name) <= 160:
+        if (t.match.kind is None or not t.whole) and " " in t.name:
             names = canon.run_cache.get(t.name, False)
             if names is False:
-                names = _run_together(t.name, canon, depth=4)
+                names = _separate(t.name, canon)
                 if len(canon.run_cache) > 200_000:
                     canon.run_cache.clear()
                 canon.run_cache[t.name] = names
             if names:
                 for i, (nm, m) in enumerate(names):
-                    out.append(_Token(nm, nm, t.percent if i == 0 else None, m, (), True,
-                                      t.section, t.component))
+                    out.append(_Token(nm, nm, t.percent if i == 0 else None, m, (),
+                                      m.kind is not None, t.section, t.component))
                 continue
         out.append(t)
     return out
 
 
+def _separate(name: str, canon: Canonicalizer):
+    """Names printed without a separator, or joined by " and ", as (name, match) pairs.
+
+    - "Geraniol and Fragrance/Parfum", "Organic Cane Sugar Alcohol And Distilled Water": " and "
+      outside brackets separates when at least one side is a known name on its own; a name that
+      holds " and " ("Terpenes and Terpenoids") never gets here (it matched whole), and neither
+      side known ("Ashwagandha Root And Leaf Extract") leaves the name as printed.
+    - "Parfum (Fragrance) D-Limonene": cut into known names when every word is covered.
+    - a whole list printed without commas (Sephora P427529): cut into known names when they
+      cover most of its words; the words left over stay, unrecognised, as printed.
+    None when the name should stay as it is.
+    """
+    parts = _and_parts(name)
+    if len(parts) > 1:
+        out: list[tuple[str, Match]] = []
+        known = 0
+        for part in parts:
+            m, whole, _ = _resolve(part, canon)
+            if m.kind is not None and whole:
+                out.append((part, m))
+                known += 1
+                continue
+            seg = _segment(part, canon, strict=True)
+            if seg:
+                out.extend(seg)
+                known += 1
+            else:
+                out.append((part, m))
+        if known:
+            return out
+    seg = _segment(name, canon, strict=False)
+    if seg is None and "(" in name and "/" not in name and len(name) <= 160:
+        # without brackets every reading is whole, and the search above has tried them all
+        seg = _run_together(name, canon, depth=4)
+    return seg
+
+
+_CUT_POINTS = (re.compile(r"\)\s+"), re.compile(r"\s+"))
+
+
 def _run_together(name: str, canon: Canonicalizer, depth: int):
-    """Names printed without separators: "Parfum (Fragrance) D-Limonene" -> two names."""
+    """Two names a bracket or a space apart, the right one possibly known only through one of
+    its alternatives ("Manganese Violet (Ci 77742). *Contains ..."): the older, greedy rule."""
     pair = _two_names(name, canon)
     if pair is None:
         return None
@@ -355,6 +431,128 @@ def _two_names(name: str, canon: Canonicalizer):
             if mr.kind is not None:
                 return (left.strip(), ml), (right.strip(), mr)
     return None
+
+
+def _and_parts(name: str) -> list[str]:
+    """Split at " and " outside brackets, never inside "D and C"."""
+    if " and " not in name.lower():
+        return [name]
+    parts = []
+    start = 0
+    for m in _CONNECTOR.finditer(name):
+        before = name[: m.start()]
+        if before.count("(") != before.count(")") or before.count("[") != before.count("]"):
+            continue
+        if _DC_LEFT.search(before) and name[m.end(): m.end() + 2].rstrip().upper() in ("C", "C."):
+            continue
+        parts.append(name[start: m.start()])
+        start = m.end()
+    parts.append(name[start:])
+    parts = [p.strip(" ,;") for p in parts]
+    return parts if all(parts) else [name]
+
+
+def _units(name: str) -> list[str] | None:
+    """Words, a bracketed group kept with the word before it ("Parfum (Fragrance)"); None when
+    a bracket is never closed."""
+    units: list[str] = []
+    depth = 0
+    for w in name.split():
+        if depth > 0 or (units and w[:1] in "([" and not _PUNCT_WORD.match(units[-1])):
+            units[-1] = units[-1] + " " + w
+        else:
+            units.append(w)
+        depth += w.count("(") + w.count("[") - w.count(")") - w.count("]")
+        if depth < 0:
+            return None
+    return units if depth == 0 else None
+
+
+def _segment(name: str, canon: Canonicalizer, *, strict: bool):
+    """Cut a run of words into the fewest known names (dynamic programming over word spans).
+
+    ``strict``: every word must belong to a known name. Otherwise a list printed without
+    separators is accepted too (``LIST_MIN_*``), its unknown words kept together as printed.
+    Punctuation and CAS numbers between names ("-", "/", "124-13-0,") separate.
+    """
+    units = _units(name)
+    if units is None:
+        return None
+    n = len(units)
+    if n < 2 or n > MAX_RUN_WORDS:
+        return None
+    cas = [bool(_CAS_WORD.match(w)) for w in units]
+    skip = [c or bool(_PUNCT_WORD.match(w)) for c, w in zip(cas, units, strict=True)]
+    counted = n - sum(skip)
+    if counted < LIST_MIN_WORDS:
+        strict = True  # too short to be a list printed without separators
+    # best[i]: (unknown units, pieces, start of last piece, match of last piece or None)
+    best: list[tuple | None] = [None] * (n + 1)
+    best[0] = (0, 0, -1, None)
+    for i in range(n):
+        cur = best[i]
+        if cur is None:
+            continue
+        u, p = cur[0], cur[1]
+        if skip[i]:
+            _relax(best, i + 1, (u, p, i, "skip"))
+            continue
+        if not strict:
+            _relax(best, i + 1, (u + 1, p + 1, i, None))
+        for j in range(i + 1, min(n, i + MAX_SPAN_WORDS) + 1):
+            if cas[j - 1] or (j - 1 > i and units[j - 2][-1:] in ",;"
+                              and not units[j - 2][:-1].isdigit()):
+                break  # a name never spans a CAS number or a comma, but for a locant ("1, 2-")
+            if skip[j - 1]:
+                continue  # nor ends on a dash or slash ("Aqua / Water" may be one name)
+            m = _span_match(" ".join(units[i:j]).rstrip(",;"), canon)
+            if m is not None:
+                _relax(best, j, (u, p + 1, i, m))
+    if best[n] is None:
+        return None
+    unknown = best[n][0]
+    out: list[tuple[str, Match]] = []
+    j = n
+    while j > 0:
+        _, _, i, m = best[j]
+        if m != "skip":
+            span = " ".join(units[i:j]).rstrip(",;")
+            if m is None and out and out[-1][1] is NO_MATCH:
+                out[-1] = (span + " " + out[-1][0], NO_MATCH)
+            elif m is not None and out and out[-1][1].inci == m.inci:
+                out[-1] = (span + " " + out[-1][0], m)  # "Aqua - Water - Eau": one name
+            else:
+                out.append((span, m if m is not None else NO_MATCH))
+        j = i
+    out.reverse()
+    if unknown == 0:
+        # two or more names ("Fragrance Parfum": one, printed with its translation)
+        return out if best[n][1] >= 2 else None
+    if strict:
+        return None
+    known = sum(1 for o in out if o[1] is not NO_MATCH)
+    if counted >= LIST_MIN_WORDS and known >= LIST_MIN_NAMES \
+            and counted - unknown >= LIST_MIN_SHARE * counted:
+        return out
+    return None
+
+
+def _relax(best: list, j: int, cand: tuple) -> None:
+    cur = best[j]
+    if cur is None or cand[:2] < cur[:2]:
+        best[j] = cand
+
+
+def _span_match(span: str, canon: Canonicalizer) -> Match | None:
+    m, whole, _ = _resolve(span, canon)
+    if m.kind is None or not whole:
+        return None
+    # read as a list of aliases ("Aqua/Water/Eau"): every part must be a known name, or
+    # "Acrylonitrile/Methyl Methacrylate/Vinylidene ... Limonene" would swallow its neighbours
+    if "/" in span and canon.lookup(span).kind is None and canon.lookup(_base(span)).kind is None \
+            and not all(canon.lookup(p.strip()).kind for p in _base(span).split("/") if p.strip()):
+        return None
+    return m
 
 
 def _number(toks: list[_Token]) -> list[Mention]:
@@ -402,5 +600,7 @@ def _number_reordered(toks: list[_Token]) -> list[Mention]:
 def _mostly_prose(result: ParsedList) -> bool:
     if any(m.match is not None for m in result.ingredients):
         return False
+    if any(note.startswith("free-from claim") for note in result.problems):
+        return True  # a statement of what the product does not contain, and nothing known
     words = sum(len(m.name.split()) for m in result.ingredients)
     return len(result.ingredients) <= 2 and words >= 8

@@ -13,6 +13,10 @@ Each rule answers a real input from the shared catalogs:
   period that ends a sentence ("Phenoxyethanol. May Contain: ..."); never a comma between
   digits ("1,2-Hexanediol") or inside brackets ("Iron Oxides (CI 77491, CI 77492)").
   A bracket never closed (a truncated field) does not swallow the rest of the list.
+- Free-from claims list what a product does *not* hold ("all products are free from synthetic
+  fragrance, ... parabens. In addition, REN products do not contain ...: glycols, PEG's, PABA",
+  "Paraben-, Phthalate-, and Cruelty-Free"): from the claim to the end of its sentence, set
+  aside with a note; reading "PABA" there as an ingredient would flag what is not in it.
 - Marketing prose and benefit blurbs ("-Virgin Marula Oil: Hydrates, protects ...",
   "Please be aware that ingredient lists may change") are recognised by their function words
   and set aside with a note, never read as ingredients.
@@ -33,12 +37,20 @@ INGREDIENTS_MARKER = re.compile(
     r"(?:\b(?:in)?active|\bother|\bnon-?medicinal)?\s*\bingr[eé]dients?\s*(?:list)?\s*:",
     re.IGNORECASE,
 )
-# where footnotes start: "Phenoxyethanol. *Hadasei-3.", "Linalool. *Plant origin", "Mica * Essential oil"
+# where footnotes start: "Phenoxyethanol. *Hadasei-3.", "Linalool. *Plant origin", "Mica * Essential oil",
+# "Linalool *Contains Natural Fragrance"
 FOOTNOTE_START = re.compile(
-    r"\.\s+[*+\u2020]+\s*(?=\S)|\s[*+]+\s*(?=(?:organic|natural|certified|essential|plant|"
+    r"\.\s+[*+\u2020]+\s*(?=\S)|\s[*+]+\s*(?=(?:organic|natural|certified|essential|plant|contains?|"
     r"from|ingredients?|wild|fair|derived)\b)",
     re.IGNORECASE,
 )
+FREE_FROM = re.compile(
+    r"\b(?:(?:is|are|it'?s|100\s*%)\s+)?(?:free\s+(?:from|of)|do(?:es)?\s+not\s+contain|"
+    r"formulated\s+without|contains?\s+no|made\s+without)\b[^.]*(?:\.(?!\s+[A-Z(\[])[^.]*)*",
+    re.IGNORECASE,
+)
+# "Paraben-, Phthalate-, and Cruelty-Free": suspended hyphens before a "-free" claim
+FREE_CLAIMS = re.compile(r"(?:\b[A-Za-z]+-\s*,\s*)+(?:and\s+)?[A-Za-z]+-free\b\.?", re.IGNORECASE)
 _HEADING_WORDS = re.compile(r"[A-Za-z0-9#]")
 _STOP = frozenset(
     ["the", "and", "to", "with", "for", "your", "you", "of", "is", "are", "it", "its", "this", "that", "from", "in", "on", "our", "be", "may", "helps", "help", "which", "while", "a", "an", "by", "as", "or", "not", "all", "can", "will", "more", "than", "has", "have", "been", "we", "their", "these", "those", "into", "most", "refer", "please", "aware", "change", "vary", "product", "packaging"]
@@ -151,6 +163,8 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             section = "may_contain"
             pos = mc.end()
         rest = line[pos:]
+        if "ree" in rest or "ontain" in rest or "ithout" in rest or "REE" in rest:
+            rest = _drop_free_from(rest, notes)
         foot = FOOTNOTE_START.search(rest) if ("*" in rest or "+" in rest or "\u2020" in rest) else None
         if foot is not None:
             notes.append(f"footnote set aside: {rest[foot.start():].strip(' .')[:80]!r}")
@@ -159,6 +173,17 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             segs.append(Segment(rest, comp, section))
             used = True
     return segs, components
+
+
+def _drop_free_from(text: str, notes: list[str]) -> str:
+    """Cut free-from claims (what the product does not contain) out of one segment."""
+    for pattern in (FREE_FROM, FREE_CLAIMS):
+        m = pattern.search(text)
+        while m is not None:
+            notes.append(f"free-from claim set aside: {m.group(0).strip()[:80]!r}")
+            text = text[: m.start()] + ", " + text[m.end():]
+            m = pattern.search(text, m.start())
+    return text
 
 
 _SEP = re.compile(r"[,;\n\r]")

@@ -20,6 +20,11 @@ Which real input or need each rule answers:
 - ``extra_members``: names that are not in the CosIng inventory on purpose (drug substances
   such as tretinoin, adapalene, diclofenac, prohibited in cosmetics but printed on the drug
   products people bring to the clinic); each must be explained by ``extra_members_reason``.
+- ``printed_patterns``: regexes over the upper-case *printed* name of a mention the knowledge
+  base does not recognise (unmatched or only a fuzzy reading). A label that prints just
+  "Essential Oil", "Hyacinth Essential Oil" or "Cashmere Mist Fragrance" names no INCI entry,
+  but what it is, is printed: it must still be flagged (an essential oil in a post-needling
+  product), whatever the learned fallback makes of it.
 - ``query_terms``: the words a person types in a personal avoid-list ("retinoids", "AHA",
   "vitamin c"), mapped to the class id by :meth:`ClassRules.classes_for_query`.
 - ``source`` / ``evidence``: every class cites where its membership comes from; a class with
@@ -55,8 +60,10 @@ EVIDENCE_LEVELS = frozenset(
 _REQUIRED = ("id", "description", "source", "evidence", "members", "patterns", "exceptions")
 _OPTIONAL = (
     "functions", "eu_allergen", "extra_members", "extra_members_reason", "query_terms", "notes",
+    "printed_patterns",
 )
-_LIST_FIELDS = ("members", "patterns", "exceptions", "functions", "extra_members", "query_terms")
+_LIST_FIELDS = ("members", "patterns", "exceptions", "functions", "extra_members", "query_terms",
+                "printed_patterns")
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -95,7 +102,9 @@ class ClassRule:
     extra_members_reason: str = ""
     query_terms: tuple[str, ...] = ()
     path: str = ""
+    printed_patterns: tuple[str, ...] = ()
     _regex: re.Pattern | None = field(default=None, repr=False, compare=False)
+    _printed: re.Pattern | None = field(default=None, repr=False, compare=False)
 
     def matches(self, name: str, functions: frozenset[str], eu_allergen: bool) -> bool:
         if name in self.exceptions:
@@ -175,6 +184,14 @@ def parse_class_file(path: Path | str) -> ClassRule:
             raise ClassFileError(path, f"patterns[{i}]", f"invalid regex {pattern!r}: {exc}") from exc
         if compiled[-1].search(""):
             raise ClassFileError(path, f"patterns[{i}]", f"{pattern!r} matches the empty name")
+    for i, pattern in enumerate(lists["printed_patterns"]):
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise ClassFileError(path, f"printed_patterns[{i}]", f"invalid regex {pattern!r}: {exc}") from exc
+        if rx.search(""):
+            raise ClassFileError(path, f"printed_patterns[{i}]", f"{pattern!r} matches the empty name")
+    printed = "|".join(f"(?:{p})" for p in lists["printed_patterns"])
     if lists["extra_members"] and not str(data.get("extra_members_reason", "")).strip():
         raise ClassFileError(path, "extra_members_reason", "required when extra_members is set")
     eu_allergen = data.get("eu_allergen", False)
@@ -196,7 +213,9 @@ def parse_class_file(path: Path | str) -> ClassRule:
         extra_members_reason=str(data.get("extra_members_reason", "") or "").strip(),
         query_terms=tuple(lists["query_terms"]),
         path=str(path),
+        printed_patterns=tuple(lists["printed_patterns"]),
         _regex=regex,
+        _printed=re.compile(printed) if printed else None,
     )
 
 
@@ -212,6 +231,7 @@ class ClassRules:
         self._ordered = tuple(self._rules[k] for k in sorted(self._rules))
         self._cache: dict[tuple, tuple[str, ...]] = {}
         self._queries: dict[str, str] = {}
+        self._printed_cache: dict[str, tuple[str, ...]] = {}
         for rule in self._ordered:
             terms = [rule.id, rule.id.replace("_", " "), *rule.query_terms]
             for term in terms:
@@ -259,6 +279,19 @@ class ClassRules:
         if len(self._cache) < 500_000:
             self._cache[key] = result
         return result
+
+    def classify_printed(self, printed: str) -> tuple[str, ...]:
+        """Sorted class ids whose ``printed_patterns`` match a printed name the KB does not know
+        ("Hyacinth Essential Oil" -> essential_oil). Never used for recognised names."""
+        hit = self._printed_cache.get(printed)
+        if hit is None:
+            name = _fold_name(printed)
+            hit = tuple(r.id for r in self._ordered
+                        if r._printed is not None and r._printed.search(name))
+            if len(self._printed_cache) > 200_000:
+                self._printed_cache.clear()
+            self._printed_cache[printed] = hit
+        return hit
 
     def source(self, class_id: str) -> dict:
         rule = self.rule(class_id)

@@ -6,7 +6,9 @@ the canonicaliser gets the KB's canonical names, the project's alias table
 gets its classes from the curated class rules applied to its KB record (CosIng functions,
 EU allergen flag). A name the KB does not know (or knows only by a fuzzy reading) gets its
 classes from the learned name-pattern fallback, which reports its probability and leaves a
-name it is unsure of unclassed and marked uncertain. Everything is built once per process.
+name it is unsure of unclassed and marked uncertain; a printed name that says what it is
+("Essential Oil", "Cashmere Mist Fragrance") gets that class from the class files'
+``printed_patterns`` on top. Everything is built once per process.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Reader:
         self.canon = Canonicalizer(
             kb.names(), aliases, kb.restricted_names(), synonyms=kb.synonyms(),
             fuzzy_min_score=config.FUZZY_MIN_SCORE,
+            essential_oils=[n for n in kb.names() if "essential_oil" in kb.classes(n)],
         )
         self._classes: dict[str, tuple[str, ...]] = {}
 
@@ -71,8 +74,17 @@ class Reader:
                 m.classes = c if c is not None else self.classes_of(inci)
             if m.match is None or m.match == "fuzzy":
                 learn = True
-        if learn and self.fallback is not None:
-            apply_fallback(parsed, self.fallback, self.kb)
+        if learn:
+            if self.fallback is not None:
+                apply_fallback(parsed, self.fallback, self.kb)
+            for m in parsed.ingredients:
+                if m.match is None or m.match == "fuzzy":
+                    printed = self.rules.classify_printed(m.name)
+                    if printed and not set(printed) <= set(m.classes):
+                        # a curated rule on the printed name: certain, unlike the model's guess
+                        m.classes = tuple(sorted(set(m.classes) | set(printed)))
+                        m.class_confidence = 1.0
+                        m.uncertain = False
         return parsed
 
 
