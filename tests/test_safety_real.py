@@ -307,3 +307,14 @@ def test_every_product_assessable(catalogs, read, catalog):
             assert f.rule.id and f.source and f.reason
             if f.scope == "ingredient":
                 assert f.ingredient and f.position >= 1, row.product_id
+
+
+def test_unrecognised_essential_oil_flag_says_how_its_class_is_known(check):
+    # cosmetics_2017:90 prints "* Essential Oil": no INCI name, the class comes from what the
+    # printed name says (data/classes printed_patterns), and the flag must say so
+    a = check("cosmetics_2017", "cosmetics_2017:90", day=2)
+    oil = [f for f in a.flags if f.scope == "ingredient" and f.klass == "essential_oil"]
+    assert oil, "the essential-oil rule must fire on an unrecognised '* Essential Oil'"
+    assert oil[0].detail == "unrecognised name; class from what the printed name says " \
+        "(a curated rule)"
+    assert a.verdict == "avoid"

@@ -515,3 +515,9 @@ def test_unreadable_or_unrecognised_lists_are_not_vouched_for(tmp_path):
     assert "demo data" not in html
     page = c.get("/check?product_id=b").get_data(as_text=True)
     assert "3 of 4 ingredient names are not recognised" in page
+
+
+def test_favicon_is_no_content_not_an_error(client):
+    r = client.get("/favicon.ico")
+    assert r.status_code == 204 and r.data == b""
+    assert "default-src 'none'" in r.headers["Content-Security-Policy"]

@@ -119,6 +119,12 @@ def _later_groups(result: dict) -> list[tuple[float, list[dict]]]:
     return sorted(groups.items())
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it on every page; the app has no icon (204, not a logged 404)."""
+    return "", 204
+
+
 @bp.get("/search")
 def search():
     args = request.args

@@ -328,6 +328,8 @@ def _how_known(m: Mention) -> str:
     if m.match == "fuzzy":
         return f"read as {m.inci}, fuzzy match {m.match_score:g}"
     if m.match is None and m.class_confidence is not None:
+        if m.class_confidence >= 1.0:       # Mention.class_confidence: 1.0 marks a curated rule
+            return "unrecognised name; class from what the printed name says (a curated rule)"
         return f"unrecognised name; class from the name-pattern model, p={m.class_confidence:.2f}"
     return ""
 
