@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 
 import pytest
 from click.testing import CliRunner
@@ -48,6 +50,9 @@ def test_build_writes_json_html_ics_and_reload_rerenders(shelf_csv, tmp_path):
     plan = json.loads(res.stdout)
     assert {"days", "reintroduce", "conflicts", "stop_before_next"} <= set(plan)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["handout.html", "plan.ics"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(html_out.stat().st_mode) == 0o666 & ~mask    # an ordinary file, not 0600
     page = html_out.read_text(encoding="utf-8")
     assert "Clinic Nord" in page and plan["protocol"]["version"] in page
     cal = Calendar.from_ical(ics_out.read_bytes())
