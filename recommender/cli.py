@@ -346,6 +346,10 @@ def serve(host, port, workers, catalog, protocol_file, timeout):
         raise click.UsageError(f"catalog {spec!r} is neither a file nor a shared catalog name "
                                f"({', '.join(config.CATALOGS)})")
     _load_protocol(config.web_protocol())          # refuse a bad protocol file before forking
+    try:
+        config.web_max_upload_bytes()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     bind = f"{host or config.WEB_HOST}:{port or config.WEB_PORT}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
             "--preload", "--timeout", str(timeout), "--access-logfile", "-",

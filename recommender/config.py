@@ -85,5 +85,12 @@ def web_protocol() -> str | None:
 
 def web_max_upload_bytes() -> int:
     """SKINREC_MAX_UPLOAD_MB (default 5): larger requests get 413."""
-    mb = float(os.environ.get("SKINREC_MAX_UPLOAD_MB") or WEB_MAX_UPLOAD_MB)
+    raw = os.environ.get("SKINREC_MAX_UPLOAD_MB") or WEB_MAX_UPLOAD_MB
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = float("nan")
+    if not mb > 0 or mb == float("inf"):
+        raise ValueError(f"SKINREC_MAX_UPLOAD_MB must be a positive number of megabytes, "
+                         f"got {raw!r}")
     return int(mb * 1024 * 1024)

@@ -75,6 +75,11 @@ def test_serve_refuses_a_missing_catalog_or_bad_protocol_before_starting():
     r = subprocess.run([sys.executable, "-m", "recommender.cli", "serve", "--protocol", str(bad)],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "protocol refused" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "recommender.cli", "serve"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "SKINREC_MAX_UPLOAD_MB": "5MB"})
+    assert r.returncode == 2 and "SKINREC_MAX_UPLOAD_MB" in r.stderr and "'5MB'" in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 def test_importing_web_does_no_work():
