@@ -23,7 +23,12 @@ from recommender.inci.model import ParsedList
 from recommender.inci.parse import parse_list
 from recommender.knowledge.classes import ClassRules, load_class_rules
 from recommender.knowledge.kb import KnowledgeBase, default_kb
-from recommender.knowledge.learned_classes import FallbackModel, apply_fallback, default_fallback
+from recommender.knowledge.learned_classes import (
+    FallbackModel,
+    apply_fallback,
+    apply_fallback_many,
+    default_fallback,
+)
 
 
 def load_aliases(path: Path | None = None) -> dict[str, str]:
@@ -64,9 +69,36 @@ class Reader:
         return None
 
     def read(self, text: object, *, fuzzy: bool = True) -> ParsedList:
+        parsed, learn = self._read_known(text, fuzzy)
+        if learn:
+            if self.fallback is not None:
+                apply_fallback(parsed, self.fallback, self.kb)
+            self._printed(parsed)
+        return parsed
+
+    def read_many(self, texts, *, fuzzy: bool = True) -> list[ParsedList]:
+        """``[read(t) for t in texts]`` with one call of the learned fallback for all the
+        names it has not seen (batch scoring: one sklearn call per list with a new unknown
+        name cost more than parsing it). Same results as ``read``, list by list."""
+        out, learn = [], []
+        for text in texts:
+            parsed, needs = self._read_known(text, fuzzy)
+            out.append(parsed)
+            if needs:
+                learn.append(parsed)
+        if learn:
+            if self.fallback is not None:
+                apply_fallback_many(learn, self.fallback, self.kb)
+            for parsed in learn:
+                self._printed(parsed)
+        return out
+
+    def _read_known(self, text: object, fuzzy: bool) -> tuple[ParsedList, bool]:
+        """Parse, canonicalise and give the curated classes; True when some mention is not
+        known exactly or by alias (the fallback and the printed-name rule then apply)."""
         parsed = parse_list(text, self.canon, fuzzy=fuzzy)
         known = self._classes
-        learn = False  # any mention the KB does not know exactly or by alias
+        learn = False
         for m in parsed.ingredients:
             inci = m.inci
             if inci is not None:
@@ -74,18 +106,17 @@ class Reader:
                 m.classes = c if c is not None else self.classes_of(inci)
             if m.match is None or m.match == "fuzzy":
                 learn = True
-        if learn:
-            if self.fallback is not None:
-                apply_fallback(parsed, self.fallback, self.kb)
-            for m in parsed.ingredients:
-                if m.match is None or m.match == "fuzzy":
-                    printed = self.rules.classify_printed(m.name)
-                    if printed and not set(printed) <= set(m.classes):
-                        # a curated rule on the printed name: certain, unlike the model's guess
-                        m.classes = tuple(sorted(set(m.classes) | set(printed)))
-                        m.class_confidence = 1.0
-                        m.uncertain = False
-        return parsed
+        return parsed, learn
+
+    def _printed(self, parsed: ParsedList) -> None:
+        for m in parsed.ingredients:
+            if m.match is None or m.match == "fuzzy":
+                printed = self.rules.classify_printed(m.name)
+                if printed and not set(printed) <= set(m.classes):
+                    # a curated rule on the printed name: certain, unlike the model's guess
+                    m.classes = tuple(sorted(set(m.classes) | set(printed)))
+                    m.class_confidence = 1.0
+                    m.uncertain = False
 
 
 @functools.lru_cache(maxsize=1)

@@ -232,9 +232,19 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
     cats = [_opt_text(v) for v in df[cols["category"]].tolist()] if cols["category"] else [None] * n
 
     # Parse (identical fields in a chunk parsed once; the mentions are not mutated below).
+    # A reader with read_many reads the chunk's distinct lists with one call of the learned
+    # class fallback; should that raise, every row is read on its own below (errors="mark").
     parsed: list[ParsedList] = []
     seen: dict[str, ParsedList] = {}
     failed: dict[int, str] = {}
+    if hasattr(reader, "read_many"):
+        distinct = list(dict.fromkeys(texts))
+        try:
+            seen = dict(zip(distinct, reader.read_many(distinct), strict=True))
+        except Exception:
+            if errors == "raise":
+                raise
+            seen = {}
     for i, text in enumerate(texts):
         p = seen.get(text)
         if p is None:

@@ -70,6 +70,11 @@ class _CachedReader:
         p = self.cache.get(text)
         return p if p is not None else self.base.read(text)
 
+    def read_many(self, texts) -> list:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
+        got = dict(zip(missing, self.base.read_many(missing), strict=True)) if missing else {}
+        return [self.cache[t] if t in self.cache else got[t] for t in texts]
+
 
 class _CachedModels:
     """LearnedModels whose person-independent columns come from the prepared arrays."""
@@ -181,13 +186,11 @@ class PreparedCatalog:
         self.names = [_opt_text(v) for v in f[c["name"]].tolist()] if c["name"] else [None] * n
         self.cats = [_opt_text(v) for v in f[c["category"]].tolist()] if c["category"] \
             else [None] * n
-        cache: dict = {}
-        self.parsed = []
-        for text in self.texts:
-            p = cache.get(text)
-            if p is None:
-                p = cache[text] = reader.read(text)
-            self.parsed.append(p)
+        distinct = list(dict.fromkeys(self.texts))
+        read_all = getattr(reader, "read_many", None)
+        got = read_all(distinct) if read_all else [reader.read(t) for t in distinct]
+        cache: dict = dict(zip(distinct, got, strict=True))
+        self.parsed = [cache[t] for t in self.texts]
         self.reader = _CachedReader(reader, cache)
         self.found = np.fromiter((p.found for p in self.parsed), dtype=bool, count=n)
         self.row = f["input_row"].to_numpy(dtype=np.int64)
