@@ -1,12 +1,18 @@
 """Parse + canonicalise throughput on one core over a perturbed real catalog.
 
     python benchmarks/parse_throughput.py [--rows 200000] [--seed 0]
+                                          [--with-fallback [--chunk 2000]]
 
 Reports products/s (wall clock, and per CPU-second, which is steadier on a shared machine)
 for a cold pass (empty token caches) and a warm pass (caches filled by
 the first pass, the steady state of a long batch run), the share of distinct lists, and
 the recognised share of declared mentions on the generated catalog. Not a test: timings
 depend on the machine; compare figures from one run.
+
+``--with-fallback`` reads as batch scoring does, with the learned class fallback for names
+the KB does not know (one model call per list with a new unknown name); ``--chunk N`` then
+reads N lists at a time with ``Reader.read_many`` (one model call per chunk), as
+``score_frame`` does.
 """
 
 from __future__ import annotations
@@ -24,23 +30,30 @@ from catalog_gen import distinct_share, generate  # noqa: E402
 from recommender.knowledge.reader import Reader, default_reader  # noqa: E402
 
 
-def run(rows: int, seed: int) -> dict:
+def run(rows: int, seed: int, with_fallback: bool = False, chunk: int = 0) -> dict:
     t0 = time.perf_counter()
     frame = generate(rows, seed)
     gen_s = time.perf_counter() - t0
     texts = frame["ingredients"].tolist()
     base = default_reader()
-    out = {"rows": rows, "distinct_share": round(distinct_share(frame), 4), "generate_s": round(gen_s, 1)}
+    out = {"rows": rows, "distinct_share": round(distinct_share(frame), 4),
+           "generate_s": round(gen_s, 1), "with_fallback": with_fallback, "chunk": chunk}
+    fallback = base.fallback if with_fallback else None
     for label in ("cold", "warm"):
-        reader = base if label == "warm" else Reader(base.kb, dict(_aliases()), base.rules)
+        reader = base if label == "warm" else Reader(base.kb, dict(_aliases()), base.rules,
+                                                     fallback)
         if label == "cold":
             reader.canon._lookups.clear()
             reader.canon.token_cache.clear()
         declared = recognised = 0
         c0 = time.process_time()
         t0 = time.perf_counter()
-        for text in texts:
-            parsed = reader.read(text)
+        if chunk:
+            lists = (p for i in range(0, len(texts), chunk)
+                     for p in reader.read_many(texts[i:i + chunk]))
+        else:
+            lists = (reader.read(text) for text in texts)
+        for parsed in lists:
             for m in parsed.ingredients:
                 if m.section == "declared":
                     declared += 1
@@ -67,8 +80,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--with-fallback", action="store_true",
+                    help="include the learned class fallback (as batch scoring reads)")
+    ap.add_argument("--chunk", type=int, default=0,
+                    help="with --with-fallback: read N lists at a time (Reader.read_many)")
     args = ap.parse_args()
-    print(json.dumps(run(args.rows, args.seed), indent=2))
+    print(json.dumps(run(args.rows, args.seed, args.with_fallback, args.chunk), indent=2))
 
 
 if __name__ == "__main__":
