@@ -120,6 +120,21 @@ def benefit_term(best: dict[str, int], weights: Weights = DEFAULT_WEIGHTS,
     return 1.0 - keep
 
 
+def benefit_positions(mentions, classes) -> tuple[dict[str, int], dict[str, str]]:
+    """(class -> best declared position, class -> the name printed there) for the classes in
+    ``classes``: what :func:`benefit_term` weighs. The may-contain section never counts."""
+    best: dict[str, int] = {}
+    where: dict[str, str] = {}
+    for m in mentions:
+        if m.section != "declared" or not m.classes:
+            continue
+        for c in m.classes:
+            if c in classes and (c not in best or m.position < best[c]):
+                best[c] = m.position
+                where[c] = m.raw
+    return best, where
+
+
 def delivery(x_vs_intact: float, weights: Weights = DEFAULT_WEIGHTS) -> float:
     """Absorption factor of the benefit term (1 when the absorption model gave nothing)."""
     if x_vs_intact != x_vs_intact or x_vs_intact is None or x_vs_intact < 1.0:

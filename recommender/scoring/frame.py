@@ -41,6 +41,7 @@ from recommender.safety import assess, post_procedure_friendly
 from recommender.scoring.context import ScoreContext
 from recommender.scoring.formula import (
     BENEFIT_LABELS,
+    benefit_positions,
     benefit_term,
     combine,
     delivery,
@@ -350,15 +351,7 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
         reasons_for: list[str] = []
         if p.found:
             # Benefit term: best declared position per beneficial class.
-            best: dict[str, int] = {}
-            where: dict[str, str] = {}
-            for m in p.ingredients:
-                if m.section != "declared" or not m.classes:
-                    continue
-                for c in m.classes:
-                    if c in benefit_values and (c not in best or m.position < best[c]):
-                        best[c] = m.position
-                        where[c] = m.raw
+            best, where = benefit_positions(p.ingredients, benefit_values)
             x = x_intact[i]
             b = benefit_term(best, weights) * delivery(x, weights)
             risk_now = 1.0 - keep_now

@@ -46,7 +46,7 @@ import pandas as pd
 from recommender.safety import assess
 from recommender.safety.context import EMPTY_AVOID, fold_name
 from recommender.scoring.context import ScoreContext
-from recommender.scoring.formula import benefit_term, position_weight
+from recommender.scoring.formula import benefit_positions, benefit_term, position_weight
 from recommender.scoring.frame import _opt_text, _text, resolve_columns, score_frame
 from recommender.scoring.learned import CONCERN_COLUMNS, SKIN_COLUMNS, default_models
 
@@ -220,18 +220,6 @@ class PreparedCatalog:
         self.concern_mat = np.column_stack([fit[col] for col in CONCERN_COLUMNS])
         self.skin_mat = np.column_stack([fit[col] for col in SKIN_COLUMNS])
 
-        # Benefit classes (best declared position per class), as score_frame finds them.
-        self.best: list[dict[str, int]] = []
-        for p in self.parsed:
-            best: dict[str, int] = {}
-            if p.found:
-                for m in p.ingredients:
-                    if m.section != "declared" or not m.classes:
-                        continue
-                    for cl in m.classes:
-                        if cl not in best or m.position < best[cl]:
-                            best[cl] = m.position
-            self.best.append(best)
         self._benefit: dict[int, tuple] = {}
 
         # Absorption terms (x vs intact at any time, see absorption.uptake_terms).
@@ -299,7 +287,7 @@ class PreparedCatalog:
     def warm(self, protocol=None, depths=(0.25, 1.0, 1.5), modalities=None,
              pregnant=(False, True)) -> None:
         """Build the safety tables requests need (every modality of the protocol by default)
-        and the avoid-list indexes; the web app calls this once before its workers fork, so
+        the avoid-list indexes and the benefit terms; the web app calls this once before its workers fork, so
         they share them and no request pays for a cold table."""
         from recommender.safety import Context
 
@@ -311,13 +299,14 @@ class PreparedCatalog:
                                                             pregnant=preg), protocol=protocol))
         self._avoid_idx(proto.may_contain_counts, False)
         self._avoid_idx(proto.may_contain_counts, True)
+        self._benefit_raw(ScoreContext().weights)
 
     def _benefit_raw(self, weights) -> np.ndarray:
         got = self._benefit.get(id(weights))
         if got is None or got[0] is not weights:
             vals = weights.benefit_values
-            raw = np.array([benefit_term({c: p for c, p in b.items() if c in vals}, weights)
-                            for b in self.best])
+            raw = np.array([benefit_term(benefit_positions(p.ingredients, vals)[0], weights)
+                            if p.found else 0.0 for p in self.parsed])
             got = self._benefit[id(weights)] = (weights, raw)
         return got[1]
 
