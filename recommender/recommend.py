@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from recommender import DISCLAIMER
@@ -92,52 +93,68 @@ class Recommender:
         self.strict = strict
         self.columns = dict(columns or {})
         self.with_flags = with_flags
-        self.kept: dict[str, pd.DataFrame | None] = {name: None for name in LISTS}
+        self.kept: dict[str, list[tuple[tuple, dict]]] = {name: [] for name in LISTS}
         self.counts = {name: 0 for name in LISTS}
         self.excluded = {"over_budget": 0, "no_price": 0}
         self.rows = 0
         self.price_col: str | None = None
 
     def add(self, scored: pd.DataFrame) -> None:
-        if not len(scored):
+        """One scored chunk (score_frame's output)."""
+        if len(scored):
+            self.add_columns({c: scored[c].tolist() for c in scored.columns}, len(scored))
+
+    def add_columns(self, cols: Mapping[str, Sequence], n: int) -> None:
+        """One scored chunk as columns (name -> n values: score_frame's columns plus the
+        input's), as :func:`recommender.scoring.frame.score_columns` gives them. Only the
+        rows that make a list's first k become row dicts."""
+        if not n:
             return
-        self.rows += len(scored)
-        cols = scored.columns
-        n_ing = scored["n_ingredients"].astype("float64")
-        unknown_share = scored["n_unrecognized"].astype("float64") / n_ing.where(n_ing > 0)
-        ok = (scored["status"] == "ok") & (unknown_share <= MAX_UNRECOGNIZED_SHARE)
-        never = scored["never_safe"].astype(bool)
-        verdict = scored["verdict"]
+        self.rows += n
+        n_ing = np.asarray(cols["n_ingredients"], dtype=float)
+        n_unrec = np.asarray(cols["n_unrecognized"], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            unknown_share = np.where(n_ing > 0, n_unrec / np.where(n_ing > 0, n_ing, 1), np.nan)
+        ok = (np.asarray(cols["status"], dtype=object) == "ok") & \
+            (unknown_share <= MAX_UNRECOGNIZED_SHARE)
+        never = np.asarray(cols["never_safe"], dtype=bool)
+        verdict = np.asarray(cols["verdict"], dtype=object)
+        sfd = np.asarray(cols["safe_from_day"], dtype=float)
         allowed = ("suitable",) if self.strict else ("suitable", "caution")
-        now = ok & ~never & verdict.isin(allowed)
-        later = ok & ~never & (verdict == "avoid") & scored["safe_from_day"].notna()
+        now = ok & ~never & np.isin(verdict, allowed)
+        later = ok & ~never & (verdict == "avoid") & ~np.isnan(sfd)
         avoid = never | ~ok
         if self.budget is not None:
-            self.price_col = _first(cols, PRICE_CANDIDATES, self.columns.get("price"))
-            if self.price_col is None:
-                prices = pd.Series([None] * len(scored), index=scored.index, dtype=object)
-            else:
-                prices = scored[self.price_col].map(_price)
-            no_price = prices.isna()
-            over = ~no_price & (prices.astype(float) > self.budget)
+            self.price_col = _first(cols.keys(), PRICE_CANDIDATES, self.columns.get("price"))
+            prices = [None] * n if self.price_col is None else \
+                [_price(v) for v in cols[self.price_col]]
+            no_price = np.fromiter((v is None for v in prices), dtype=bool, count=n)
+            over = ~no_price & np.array([v is not None and v > self.budget for v in prices],
+                                        dtype=bool)
             for mask in (now, later):
                 self.excluded["no_price"] += int((mask & no_price).sum())
                 self.excluded["over_budget"] += int((mask & over).sum())
             now = now & ~no_price & ~over
             later = later & ~no_price & ~over
-        for name, mask, keys, asc in (
-            ("use_now", now, ["post_needling_score", "input_row"], [False, True]),
-            ("later", later, ["safe_from_day", "score_when_safe", "input_row"], [True, False, True]),
-            ("avoid", avoid, ["never_safe", "benefit_term", "input_row"], [False, False, True]),
-        ):
-            part = scored[mask]
-            self.counts[name] += len(part)
-            if not len(part):
+        row = cols["input_row"]
+        score, when_safe = cols["post_needling_score"], cols["score_when_safe"]
+        benefit = cols["benefit_term"]
+        keys = {
+            "use_now": lambda i: (_desc(score[i]), row[i]),
+            "later": lambda i: (_asc(sfd[i]), _desc(when_safe[i]), row[i]),
+            "avoid": lambda i: (not never[i], _desc(benefit[i]), row[i]),
+        }
+        names = list(cols.keys())
+        for name, mask in (("use_now", now), ("later", later), ("avoid", avoid)):
+            idx = np.flatnonzero(mask).tolist()
+            self.counts[name] += len(idx)
+            if not idx:
                 continue
-            prev = self.kept[name]
-            both = part if prev is None else pd.concat([prev, part])
-            self.kept[name] = both.sort_values(keys, ascending=asc, na_position="last",
-                                               kind="mergesort").head(self.k)
+            key = keys[name]
+            top = sorted(idx, key=key)[:self.k]           # stable: ties keep input order
+            part = [(key(i), {c: cols[c][i] for c in names}) for i in top]
+            # previously kept rows first on ties (as a stable sort of the concatenation)
+            self.kept[name] = sorted(self.kept[name] + part, key=lambda e: e[0])[:self.k]
 
     def _item(self, r: dict, which: str) -> dict:
         cols = r.keys()
@@ -191,8 +208,7 @@ class Recommender:
     def result(self) -> dict:
         out: dict = {}
         for name in LISTS:
-            kept = self.kept[name]
-            out[name] = [] if kept is None else [self._item(r, name) for r in _records(kept)]
+            out[name] = [self._item(r, name) for _key, r in self.kept[name]]
         models = default_models(self.ctx.use_models)
         warnings = []
         if self.ctx.concerns and not models.has_concerns:
@@ -215,11 +231,14 @@ class Recommender:
         return out
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
-    """Rows as dicts, from one object array (DataFrame.to_dict/iterrows go row by row and
-    column by column, ~1 ms a row on a wide frame)."""
-    cols = list(df.columns)
-    return [dict(zip(cols, row, strict=True)) for row in df.to_numpy(dtype=object).tolist()]
+def _asc(v) -> tuple:
+    """Sort key: ascending, NaN / None last (pandas' na_position="last")."""
+    return (1, 0.0) if v is None or v != v else (0, v)
+
+
+def _desc(v) -> tuple:
+    """Sort key: descending, NaN / None last."""
+    return (1, 0.0) if v is None or v != v else (0, -v)
 
 
 def _s(v):

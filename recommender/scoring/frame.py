@@ -216,7 +216,27 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
     n = len(df)
     if n == 0:
         return empty_output(df)
+    texts = [_text(v) for v in df[cols["ingredients"]].tolist()]
+    names = [_opt_text(v) for v in df[cols["name"]].tolist()] if cols["name"] else [None] * n
+    cats = [_opt_text(v) for v in df[cols["category"]].tolist()] if cols["category"] else [None] * n
+    data = score_columns(texts, names, cats, ctx, models=models, reader=reader, errors=errors)
+    # Series with explicit dtypes: a frame built from object arrays would infer "str".
+    new = pd.DataFrame({c: pd.Series(v, index=df.index, dtype=_DTYPES[c], copy=False)
+                        for c, v in data.items()}, index=df.index)
+    return pd.concat([df.copy(deep=False), new], axis=1)
 
+
+def score_columns(texts: list[str], names: list[str | None], cats: list[str | None],
+                  ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
+                  errors: str = "raise", badges=None) -> dict[str, np.ndarray]:
+    """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
+    score_frame's output), for the products whose ingredient texts, names and categories
+    are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
+    catalog (recommender.scoring.prepared) calls it for the few rows a request shows, so a
+    request builds no frame. ``badges``: the post-procedure-friendly badge of each product
+    when already known (it is person-independent); None computes it.
+    """
+    n = len(texts)
     protocol = ctx.active_protocol
     _KEEP_ALIVE.setdefault(id(protocol), protocol)
     weights = ctx.weights
@@ -227,10 +247,6 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
         reader = default_reader()
     if models is None:
         models = default_models(ctx.use_models)
-
-    texts = [_text(v) for v in df[cols["ingredients"]].tolist()]
-    names = [_opt_text(v) for v in df[cols["name"]].tolist()] if cols["name"] else [None] * n
-    cats = [_opt_text(v) for v in df[cols["category"]].tolist()] if cols["category"] else [None] * n
 
     # Parse (identical fields in a chunk parsed once; the mentions are not mutated below).
     # A reader with read_many reads the chunk's distinct lists with one call of the learned
@@ -303,8 +319,8 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
             continue
         try:
             a = assess(p, safety, protocol, name=names[i], category=cats[i])
-            badge[i] = post_procedure_friendly(p, protocol, name=names[i], category=cats[i],
-                                               assessment=a)
+            badge[i] = badges[i] if badges is not None else post_procedure_friendly(
+                p, protocol, name=names[i], category=cats[i], assessment=a)
         except Exception as exc:
             if errors == "raise":
                 raise
@@ -401,7 +417,6 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
         rf_col[i] = _dumps(reasons_for[:max_r]) if reasons_for else "[]"
         ra_col[i] = _dumps(against) if against else "[]"
 
-    out = df.copy(deep=False)
     data = {
         "status": status, "verdict": verdict, "safe_from_day": sfd, "never_safe": never,
         "post_needling_score": score, "score_when_safe": when_safe,
@@ -418,11 +433,20 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
     data["absorption_x_vs_intact"] = x_intact
     data["benefit_term"] = benefit_col
     data["risk_term"] = risk_col
-    data["protocol_name"] = [protocol.name] * n
-    data["protocol_version"] = [str(protocol.version)] * n
+    data["protocol_name"] = protocol.name
+    data["protocol_version"] = str(protocol.version)
     for c, v in models.versions.items():
-        data[c] = [v] * n
-    data["skinrec_version"] = [__version__] * n
-    new = pd.DataFrame({c: pd.Series(data[c], index=df.index, dtype=_DTYPES[c])
-                        for c in OUTPUT_COLUMNS}, index=df.index)
-    return pd.concat([out, new], axis=1)
+        data[c] = v
+    data["skinrec_version"] = __version__
+    return {c: _column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS}
+
+
+def _column(values, dtype, n: int) -> np.ndarray:
+    """One output column as an array of its dtype (a scalar is repeated n times)."""
+    if dtype is object:
+        if isinstance(values, str):
+            return np.full(n, values, dtype=object)
+        arr = np.empty(n, dtype=object)
+        arr[:] = values
+        return arr
+    return np.asarray(values, dtype=dtype)

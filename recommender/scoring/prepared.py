@@ -45,15 +45,23 @@ import pandas as pd
 
 from recommender.safety import assess
 from recommender.safety.context import EMPTY_AVOID, fold_name
+from recommender.safety.engine import BADGE_CONTEXT
 from recommender.scoring.context import ScoreContext
 from recommender.scoring.formula import benefit_positions, benefit_term, position_weight
-from recommender.scoring.frame import _opt_text, _text, resolve_columns, score_frame
+from recommender.scoring.frame import (
+    _opt_text,
+    _text,
+    resolve_columns,
+    score_columns,
+    score_frame,
+)
 from recommender.scoring.learned import CONCERN_COLUMNS, SKIN_COLUMNS, default_models
 
 ID_CANDIDATES = ("product_id", "id", "sku", "Product ID")
 SCORE_MARGIN = 0.5           # score points: approximate scores within this of the k-th are re-scored
 BENEFIT_MARGIN = 1e-3
 SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
+UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
 
 
 def _missing(v) -> bool:
@@ -128,17 +136,29 @@ class _SafetyTable:
         self.flag_avoid = np.asarray(sev_avoid, dtype=bool)
         self.flag_end = np.asarray(end, dtype=float)
 
-    def keep(self, at: np.ndarray, weights, n: int) -> np.ndarray:
-        """prod(1 - min(1, severity w(pos) openness)) per product, openness judged at ``at``."""
+    def _logs(self, weights) -> tuple[np.ndarray, np.ndarray]:
+        """Per flag, log(1 - min(1, severity w(pos))) when open and the same with the closed
+        flag weight, for these weights (cached: the same weights come with every request)."""
+        got = getattr(self, "_log_cache", None)
+        if got is None or got[0] is not weights:
+            base = np.where(self.flag_avoid, weights.severity_avoid,
+                            weights.severity_caution) * self.flag_pw
+            with np.errstate(divide="ignore"):
+                log_open = np.log(1.0 - np.minimum(1.0, base))
+                log_closed = np.log(1.0 - np.minimum(1.0, base * weights.closed_flag_weight))
+            got = self._log_cache = (weights, log_open, log_closed)
+        return got[1], got[2]
+
+    def keep(self, at: np.ndarray | float, weights, n: int) -> np.ndarray:
+        """prod(1 - min(1, severity w(pos) openness)) per product, openness judged at ``at``
+        (one time for all, or one per product); as exp(sum(log)), so equal to the engine's
+        product to rounding only (the estimate is approximate by design)."""
         if not len(self.flag_prod):
             return np.ones(n)
-        base = np.where(self.flag_avoid, weights.severity_avoid, weights.severity_caution) \
-            * self.flag_pw
-        open_ = at[self.flag_prod] < self.flag_end
-        v = np.minimum(1.0, base * np.where(open_, 1.0, weights.closed_flag_weight))
-        keep = np.ones(n)
-        np.multiply.at(keep, self.flag_prod, 1.0 - v)
-        return keep
+        log_open, log_closed = self._logs(weights)
+        at_flag = at if np.isscalar(at) else at[self.flag_prod]
+        logs = np.where(at_flag < self.flag_end, log_open, log_closed)
+        return np.exp(np.bincount(self.flag_prod, weights=logs, minlength=n))
 
 
 class PreparedCatalog:
@@ -165,6 +185,7 @@ class PreparedCatalog:
                 if c is not None and c in self.frame.columns]
         self._narrow = self.frame[list(dict.fromkeys(keep))].astype(object)
         self._narrow["input_row"] = self.frame["input_row"].astype("int64")
+        self._narrow_cols = {c: self._narrow[c].to_numpy(dtype=object) for c in self._narrow.columns}
         self.source = source
         self.demo = demo
         self._by_id: dict[str, int] = {}
@@ -172,6 +193,7 @@ class PreparedCatalog:
             self._by_id.setdefault(pid, i)
         self._lock = threading.Lock()
         self._tables: OrderedDict = OrderedDict()
+        self._uptakes: OrderedDict = OrderedDict()
         self._prepare(reader, use_models)
 
     # -- the person-independent part -------------------------------------------------------
@@ -239,6 +261,7 @@ class PreparedCatalog:
             self.up_intact = np.asarray(ai, dtype=float)
             self.up_channel = np.asarray(ac, dtype=float)
             self.up_wsum = np.bincount(self.up_prod, weights=self.up_w, minlength=n)
+            self.up_ratio = self.up_channel / self.up_intact
 
         # Avoid-list index: the identities the engine's _avoid_match compares.
         self._avoid_index: dict[tuple[bool, bool], dict[str, set]] = {}
@@ -366,6 +389,26 @@ class PreparedCatalog:
         models = self.models if ctx.use_models else default_models(False)
         return score_frame(part, ctx, columns=self.columns, models=models, reader=self.reader)
 
+    def _score_columns(self, rows: np.ndarray, ctx: ScoreContext) -> dict[str, list]:
+        """What ``_score_rows(self._narrow.iloc[rows], ctx)`` holds, as columns of plain
+        values, without building a frame: score_frame's own core (``score_columns``) on the
+        prepared reads, plus the narrow input columns."""
+        models = self.models if ctx.use_models else default_models(False)
+        at = rows.tolist()
+        data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
+                             [self.cats[i] for i in at], ctx, models=models,
+                             reader=self.reader, badges=self._badges(ctx)[rows])
+        out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
+        for c, v in data.items():
+            out[c] = v.tolist()
+        return out
+
+    def _badges(self, ctx: ScoreContext) -> np.ndarray:
+        """post_procedure_friendly for every product (person-independent: safe_from_day <= 1
+        at 1.0 mm mn under the active protocol), from that context's safety table."""
+        table, _outside = self._table(ScoreContext(safety=BADGE_CONTEXT, protocol=ctx.protocol))
+        return self.found & (table.avoid_end <= 1.0)
+
     # -- ranking ---------------------------------------------------------------------------
     def estimate(self, context=None) -> dict[str, np.ndarray]:
         """Verdict, never_safe, safe_from_day exactly; score, score_when_safe and benefit
@@ -380,60 +423,77 @@ class PreparedCatalog:
                                  avoid_end)
         t = safety.t
         never = np.isinf(avoid_end)
-        verdict = np.where(t < avoid_end, "avoid",
-                           np.where(t < table.caution_end, "caution", "suitable"))
+        code = _verdict_codes(t, avoid_end, table.caution_end)
         sfd = np.where(never, np.nan, avoid_end)
         x_safe = np.where(never, t, np.maximum(t, avoid_end))
-        keep_now = table.keep(np.full(n, t), w, n)
+        keep_now = table.keep(t, w, n)
         keep_later = table.keep(x_safe, w, n)
 
         use_models = ctx.use_models and self.models.base is default_models(True)
         x = np.full(n, np.nan)
         if use_models and self.has_absorption and len(self.up_prod):
-            from recommender.learn.absorption import LN2, t_half_hours
-
-            f_now = math.exp(-LN2 * safety.hours / t_half_hours(safety.depth_mm))
-            logs = np.log10((self.up_intact + f_now * self.up_channel) / self.up_intact)
-            s = np.bincount(self.up_prod, weights=self.up_w * logs, minlength=n)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                x = np.where(self.up_wsum > 0, 10.0 ** (s / np.where(self.up_wsum > 0,
-                                                                     self.up_wsum, 1)), np.nan)
+            x = self._uptake(safety.hours, safety.depth_mm)
         fl = w.absorption_floor
         with np.errstate(invalid="ignore", divide="ignore"):
             deliv = np.where(np.isnan(x) | (x < 1.0), 1.0, fl + (1.0 - fl) * (1.0 - 1.0 / x))
         benefit = self._benefit_raw(w) * deliv
 
-        terms = [(w.benefit, benefit), (w.low_risk, None)]     # low_risk: per call below
+        # sum of w_k v_k and of w_k over the terms known for each product; low_risk (always
+        # known) is added per score below.
+        num = w.benefit * np.nan_to_num(benefit)
+        den = np.where(np.isnan(benefit), 0.0, w.benefit)
         if use_models:
-            terms.append((w.gentleness, self.fit["gentleness"]))
+            vals = [(w.gentleness, self.fit["gentleness"])]
             if ctx.concerns:
                 cols = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
-                terms.append((w.concern_fit, self.concern_mat[:, cols].mean(axis=1)))
+                vals.append((w.concern_fit, self.concern_mat[:, cols].mean(axis=1)))
             if ctx.skin_types:
                 cols = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
-                terms.append((w.skin_fit, self.skin_mat[:, cols].mean(axis=1)))
-
-        def combine(low_risk: np.ndarray, verdicts: np.ndarray) -> np.ndarray:
-            num = np.zeros(n)
-            den = np.zeros(n)
-            for i, (wk, v) in enumerate(terms):
-                v = low_risk if i == 1 else v
+                vals.append((w.skin_fit, self.skin_mat[:, cols].mean(axis=1)))
+            for wk, v in vals:
                 ok = ~np.isnan(v)
-                num += np.where(ok, wk * np.nan_to_num(v), 0.0)
-                den += np.where(ok, wk, 0.0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                raw = np.clip(np.where(den > 0, num / np.where(den > 0, den, 1), 0.0), 0, 1)
-            gate = np.where(verdicts == "avoid", 0.0,
-                            np.where(verdicts == "caution", w.caution_factor, 1.0))
-            return np.where(self.found, np.round(100.0 * gate * raw, 1), np.nan)
+                num = num + np.where(ok, wk * v, 0.0)
+                den = den + np.where(ok, wk, 0.0)
+        gates = np.array([1.0, w.caution_factor, 0.0])       # suitable, caution, avoid
 
-        score = combine(1.0 - (1.0 - keep_now), verdict)
-        v_safe = np.where(x_safe < avoid_end, "avoid",
-                          np.where(x_safe < table.caution_end, "caution", "suitable"))
-        when_safe = np.where(never, np.nan, combine(1.0 - (1.0 - keep_later), v_safe))
-        return {"verdict": verdict, "never_safe": never, "safe_from_day": sfd, "score": score,
-                "score_when_safe": when_safe,
+        def combine(low_risk: np.ndarray, codes: np.ndarray) -> np.ndarray:
+            nm = num + w.low_risk * low_risk
+            dn = den + w.low_risk
+            with np.errstate(invalid="ignore", divide="ignore"):
+                raw = np.clip(np.where(dn > 0, nm / np.where(dn > 0, dn, 1), 0.0), 0, 1)
+            return np.where(self.found, np.round(100.0 * gates[codes] * raw, 1), np.nan)
+
+        score = combine(keep_now, code)
+        when_safe = np.where(never, np.nan,
+                             combine(keep_later, _verdict_codes(x_safe, avoid_end,
+                                                                table.caution_end)))
+        return {"verdict": VERDICTS[code], "never_safe": never, "safe_from_day": sfd,
+                "score": score, "score_when_safe": when_safe,
                 "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
+
+    def _uptake(self, hours: float, depth_mm: float) -> np.ndarray:
+        """x vs intact skin of every product at ``hours`` after a ``depth_mm`` treatment (see
+        absorption.uptake_terms); the last UPTAKE_KEPT answers are kept, since most people
+        ask about whole days after the usual depths."""
+        from recommender.learn.absorption import LN2, t_half_hours
+
+        f_now = math.exp(-LN2 * hours / t_half_hours(depth_mm))
+        with self._lock:
+            got = self._uptakes.get(f_now)
+        if got is not None:
+            return got
+        n = len(self)
+        s = np.bincount(self.up_prod, weights=self.up_w * np.log10(1.0 + f_now * self.up_ratio),
+                        minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            x = np.where(self.up_wsum > 0, 10.0 ** (s / np.where(self.up_wsum > 0,
+                                                                 self.up_wsum, 1)), np.nan)
+        x.setflags(write=False)
+        with self._lock:
+            self._uptakes[f_now] = x
+            while len(self._uptakes) > UPTAKE_KEPT:
+                self._uptakes.popitem(last=False)
+        return x
 
     def recommend(self, context=None, *, k: int = 10, budget: float | None = None,
                   strict: bool = False, with_flags: bool = False) -> dict:
@@ -478,13 +538,21 @@ class PreparedCatalog:
         ]
         rows = np.unique(np.concatenate(picks))
         if len(rows):
-            rec.add(self._score_rows(self._narrow.iloc[rows], ctx))
+            rec.add_columns(self._score_columns(rows, ctx), len(rows))
         rec.counts = {"use_now": int(now.sum()), "later": int(later.sum()),
                       "avoid": int(avoid.sum())}
         rec.rows = n
         if budget is not None:
             rec.excluded = excluded
         return rec.result()
+
+
+VERDICTS = np.array(["suitable", "caution", "avoid"])
+
+
+def _verdict_codes(t, avoid_end: np.ndarray, caution_end: np.ndarray) -> np.ndarray:
+    """0 suitable, 1 caution, 2 avoid (the engine's _verdict, per product)."""
+    return np.where(t < avoid_end, 2, np.where(t < caution_end, 1, 0))
 
 
 def candidate_rows(mask, group, s, row, k: int, margin: float) -> np.ndarray:
