@@ -318,3 +318,30 @@ def test_unrecognised_essential_oil_flag_says_how_its_class_is_known(check):
     assert oil[0].detail == "unrecognised name; class from what the printed name says " \
         "(a curated rule)"
     assert a.verdict == "avoid"
+
+
+# --- retime: the same assessment at another day equals a fresh assess ------------------------
+
+
+def test_retime_equals_assess_on_real_lists(catalogs, read):
+    """Over 300 real lists (every verdict, kits among them) and days inside and past every
+    window, retime(assess(t0), t) gives what assess(t) gives, field for field."""
+    from dataclasses import replace
+
+    from recommender.safety import retime
+
+    df = catalogs("sephora_2023").sample(300, random_state=3)
+    proto = load_protocol(CLINIC)
+    seen_verdicts: set = set()
+    for (_, row), protocol in zip(df.iterrows(), [None, proto] * 150, strict=True):
+        parsed = read(row["ingredients"])
+        base = Context.make(day=0.0, depth=1.5, avoid="fragrance")
+        a0 = assess(parsed, base, protocol, name=row["name"], category=row["category"])
+        for day in (0.5, 1.0, 3.0, 7.0, 13.9, 30.0):
+            ctx = replace(base, t=day)
+            fresh = assess(parsed, ctx, protocol, name=row["name"], category=row["category"])
+            got = retime(a0, ctx)
+            assert got.to_dict(include_parsed=True) == fresh.to_dict(include_parsed=True), \
+                (row["product_id"], day)
+            seen_verdicts.add(got.verdict)
+    assert seen_verdicts == {"avoid", "caution", "suitable"}

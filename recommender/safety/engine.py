@@ -481,21 +481,7 @@ def assess(
                                       detail=repr(item), where=where, suffix=suffix))
 
     avoid_end, caution_end = _ends(flags)
-    if len(components) == 1:
-        comp_results = [{"component": 0, "heading": components[0],
-                         "verdict": _verdict(t, avoid_end, caution_end),
-                         "safe_from_day": None if math.isinf(avoid_end) else avoid_end}]
-    else:
-        comp_results = []
-        product_flags = [fl for fl in flags if fl.scope == "product"]
-        for ci, heading in enumerate(components):
-            a, c = _ends(product_flags + [fl for fl in flags if fl.component == ci])
-            comp_results.append({
-                "component": ci,
-                "heading": heading,
-                "verdict": _verdict(t, a, c),
-                "safe_from_day": None if math.isinf(a) else a,
-            })
+    comp_results = _component_verdicts(flags, components, t, avoid_end, caution_end)
     return Assessment(
         verdict=_verdict(t, avoid_end, caution_end),
         safe_from_day=None if math.isinf(avoid_end) else avoid_end,
@@ -521,6 +507,54 @@ def _ends(flags: list[Flag]) -> tuple[float, float]:
             elif end > caution_end:
                 caution_end = end
     return avoid_end, caution_end
+
+
+def _component_verdicts(flags: list[Flag], components: list, t: float, avoid_end: float,
+                        caution_end: float) -> list[dict]:
+    if len(components) == 1:
+        return [{"component": 0, "heading": components[0],
+                 "verdict": _verdict(t, avoid_end, caution_end),
+                 "safe_from_day": None if math.isinf(avoid_end) else avoid_end}]
+    out = []
+    product_flags = [fl for fl in flags if fl.scope == "product"]
+    for ci, heading in enumerate(components):
+        a, c = _ends(product_flags + [fl for fl in flags if fl.component == ci])
+        out.append({"component": ci, "heading": heading, "verdict": _verdict(t, a, c),
+                    "safe_from_day": None if math.isinf(a) else a})
+    return out
+
+
+def retime(a: Assessment, context: Context) -> Assessment:
+    """``a`` at another time: what ``assess`` gives for the same product, protocol and
+    treatment with ``context`` (which must differ from ``a.context`` in ``t`` only), without
+    matching any rule again. Only the current stage of each flag, ``open`` and the verdicts
+    depend on t (answers the web app's many questions about the same products at different
+    days; tests/test_safety_engine.py checks it against ``assess`` on real lists)."""
+    t = context.t
+    flags = []
+    for f in a.flags:
+        sev, end, is_open = _current(f.stages, t)
+        if sev == f.severity and end == f.until_day and is_open == f.open:
+            flags.append(f)
+        else:
+            flags.append(Flag(f.scope, f.rule, f.stages, sev, end, is_open, f.ingredient,
+                              f.inci, f.position, f.component, f.section, f.klass, f.detail,
+                              f.where, f.suffix))
+    components = (a.parsed.components if a.parsed is not None else None) or [None]
+    return Assessment(
+        verdict=_verdict(t, a.avoid_end, a.caution_end),
+        safe_from_day=a.safe_from_day,
+        flags=flags,
+        notes=a.notes,
+        context=context,
+        protocol=a.protocol,
+        factor=a.factor,
+        avoid_end=a.avoid_end,
+        caution_end=a.caution_end,
+        component_verdicts=_component_verdicts(flags, components, t, a.avoid_end,
+                                               a.caution_end),
+        parsed=a.parsed,
+    )
 
 
 def strictest(verdicts) -> str:

@@ -228,13 +228,15 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
 
 def score_columns(texts: list[str], names: list[str | None], cats: list[str | None],
                   ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
-                  errors: str = "raise", badges=None) -> dict[str, np.ndarray]:
+                  errors: str = "raise", badges=None, assessor=None) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
     catalog (recommender.scoring.prepared) calls it for the few rows a request shows, so a
     request builds no frame. ``badges``: the post-procedure-friendly badge of each product
-    when already known (it is person-independent); None computes it.
+    when already known (it is person-independent); None computes it. ``assessor``: a
+    function (i, parsed) -> the safety assessment of product i for this context, when the
+    caller keeps assessments (``recommender.safety.retime``); None calls ``assess``.
     """
     n = len(texts)
     protocol = ctx.active_protocol
@@ -318,7 +320,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             unrec_col[i] = "[]"
             continue
         try:
-            a = assess(p, safety, protocol, name=names[i], category=cats[i])
+            a = assessor(i, p) if assessor is not None else \
+                assess(p, safety, protocol, name=names[i], category=cats[i])
             badge[i] = badges[i] if badges is not None else post_procedure_friendly(
                 p, protocol, name=names[i], category=cats[i], assessment=a)
         except Exception as exc:

@@ -43,7 +43,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from recommender.safety import assess
+from recommender.safety import assess, retime
 from recommender.safety.context import EMPTY_AVOID, fold_name
 from recommender.safety.engine import BADGE_CONTEXT
 from recommender.scoring.context import ScoreContext
@@ -61,6 +61,7 @@ ID_CANDIDATES = ("product_id", "id", "sku", "Product ID")
 SCORE_MARGIN = 0.5           # score points: approximate scores within this of the k-th are re-scored
 BENEFIT_MARGIN = 1e-3
 SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
+ASSESSMENTS_KEPT = 5000      # (treatment, product) safety assessments, retimed for other days
 UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
 
 
@@ -194,6 +195,7 @@ class PreparedCatalog:
         self._lock = threading.Lock()
         self._tables: OrderedDict = OrderedDict()
         self._uptakes: OrderedDict = OrderedDict()
+        self._assessments: OrderedDict = OrderedDict()
         self._prepare(reader, use_models)
 
     # -- the person-independent part -------------------------------------------------------
@@ -397,11 +399,36 @@ class PreparedCatalog:
         at = rows.tolist()
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
-                             reader=self.reader, badges=self._badges(ctx)[rows])
+                             reader=self.reader, badges=self._badges(ctx)[rows],
+                             assessor=self._assessor(at, ctx))
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
         for c, v in data.items():
             out[c] = v.tolist()
         return out
+
+    def _assessor(self, at: list[int], ctx: ScoreContext):
+        """(i, parsed) -> the assessment of product ``at[i]`` for ``ctx``: a kept assessment
+        of the same product, protocol and treatment at another day, retimed (the same
+        products head the lists of many requests), else a fresh ``assess`` (then kept)."""
+        safety, protocol = ctx.safety, ctx.active_protocol
+        key = (id(protocol), safety.depth_mm, safety.modality, safety.pregnant,
+               repr(sorted(safety.avoid.to_dict().items())) if safety.avoid else None)
+        kept, lock = self._assessments, self._lock
+
+        def get(i: int, parsed):
+            row = at[i]
+            with lock:
+                a = kept.get((key, row))
+            if a is not None and a.protocol is protocol:
+                return a if a.context == safety else retime(a, safety)
+            a = assess(parsed, safety, protocol, name=self.names[row], category=self.cats[row])
+            with lock:
+                kept[(key, row)] = a
+                while len(kept) > ASSESSMENTS_KEPT:
+                    kept.popitem(last=False)
+            return a
+
+        return get
 
     def _badges(self, ctx: ScoreContext) -> np.ndarray:
         """post_procedure_friendly for every product (person-independent: safe_from_day <= 1
