@@ -495,6 +495,84 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
                                "absorption_index": _num(10 ** (curve_logsum / w_known))}
     return result
 
+def _prefetch_mentions(mention_lists: Iterable[Sequence]) -> None:
+    """Terms of every (name, classes) of many products not cached yet, in one permeability
+    call (each ingredient's terms do not depend on the product or on the other ingredients
+    of the call: the model predicts row by row)."""
+    todo: dict[tuple, tuple] = {}
+    for mentions in mention_lists:
+        for m in mentions:
+            if m.inci:
+                key = _cache_key(m.inci, m.classes)
+                if key not in _TERMS and key not in todo:
+                    todo[key] = (m.inci, key[1])
+    if todo:
+        items = []
+        for inci, cls in todo.values():
+            name, rec = _record_for(inci)
+            items.append((name, rec, cls))
+        for key, terms in zip(todo, _terms_many(items), strict=True):
+            _TERMS[key] = terms
+
+
+def product_absorption_many(parsed_lists: Sequence, t_hours: float, *, depth_mm: float = 1.0,
+                            occluded: bool = False) -> list[tuple[float | None, float | None]]:
+    """(absorption_index, x_vs_intact) of many products (batch scoring): the numbers
+    :func:`product_absorption` gives with ``curve_hours=None, detail=False``, the same
+    arithmetic in the same order, with one permeability call for every ingredient of the
+    batch not cached yet and each ingredient's index at ``t_hours`` computed once."""
+    lists = [[m for m in getattr(p, "ingredients", ()) if m.section == "declared"]
+             for p in parsed_lists]
+    if not lists:
+        return []
+    _prefetch_mentions(lists)
+    if t_hours < 0:
+        raise ValueError("t_hours must be >= 0 (hours after the end of the treatment)")
+    treated = depth_mm > 0
+    th = t_half_hours(depth_mm, occluded) if treated else None
+    f_now = math.exp(-LN2 * t_hours / th) if treated else 0.0
+    log_neg = math.log10(NEGLIGIBLE_INDEX)
+    # (name, classes) -> None (no index) or (clamped log index, log index, log intact or None)
+    derived: dict[tuple, tuple | None] = {}
+    out: list[tuple[float | None, float | None]] = []
+    for mentions in lists:
+        logsum = w_known = w_ratio = ratio_logsum = log_intact_sum = 0.0
+        for m in mentions:
+            inci = m.inci
+            if not inci or inci in VEHICLE:
+                continue
+            key = (inci, tuple(m.classes))
+            d = derived.get(key, False)
+            if d is False:
+                terms = _TERMS.get(key) or _terms(inci, m.classes)
+                if terms["status"] != "ok" or terms["intact_term"] == "unknown":
+                    d = None
+                else:
+                    intact = terms["intact_kp_cm_per_h"] or 0.0
+                    idx = (intact + f_now * terms["channel_kp_open_cm_per_h"]) / KP_REF_CM_PER_H
+                    log_idx = math.log10(idx) if idx > 0 else log_neg
+                    log_intact = (math.log10(intact / KP_REF_CM_PER_H)
+                                  if terms["intact_term"] == "model" else None)
+                    d = (max(log_idx, log_neg), log_idx, log_intact)
+                derived[key] = d
+            if d is None:
+                continue
+            w = 1.0 / max(m.position, 1)
+            logsum += w * d[0]
+            w_known += w
+            if d[2] is not None:
+                ratio_logsum += w * d[1]
+                log_intact_sum += w * d[2]
+                w_ratio += w
+        value = x = None
+        if w_known:
+            value = _num(10 ** (logsum / w_known))
+            if w_ratio:
+                x = _num(10 ** ((ratio_logsum - log_intact_sum) / w_ratio), 4)
+        out.append((value, x))
+    return out
+
+
 def uptake_terms(parsed) -> list[tuple[float, float, float]]:
     """(weight 1/p, intact Kp, channel Kp with all channels open) of the declared ingredients
     with a modelled intact term: the only ones ``x_vs_intact`` of :func:`product_absorption`
