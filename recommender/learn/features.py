@@ -59,6 +59,7 @@ import json
 import math
 import os
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -81,6 +82,10 @@ _MEM_CACHE: dict[str, Parsed] = {}
 # The in-process cache serves training (a few thousand texts read several times); over a
 # million-row catalog it is cleared whenever it grows past this many texts.
 MEM_CACHE_LIMIT = 50_000
+# The per-name caches hold one entry per distinct name: canonical names are bounded by the
+# knowledge base, folded unknown names ("?...") only by the catalog, so each cache is
+# cleared when it grows past this many names (a million-row run stays bounded).
+NAME_CACHE_LIMIT = 200_000
 _NAME_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
@@ -222,6 +227,8 @@ def _canonical_name(name: str) -> tuple[str, tuple[str, ...]]:
             hit = (mentions[0].inci, tuple(mentions[0].classes))
         else:
             hit = (_fold_unknown(name), ())
+        if len(_NAME_CACHE) >= NAME_CACHE_LIMIT:
+            _NAME_CACHE.clear()
         _NAME_CACHE[name] = hit
     return hit
 
@@ -379,6 +386,8 @@ def _name_info(name: str) -> tuple:
                                   if f in _FUNC_INDEX}))
             groups = tuple(g for g, res in _GROUP_RES.items() if any(r.search(name) for r in res))
             hit = (funcs, bool(rec.get("eu_allergen")), rec.get("logkow"), rec.get("mw"), groups)
+        if len(_INFO_CACHE) >= NAME_CACHE_LIMIT:
+            _INFO_CACHE.clear()
         _INFO_CACHE[name] = hit
     return hit
 
@@ -402,6 +411,8 @@ def _words(name: str) -> tuple[str, ...]:
     hit = _WORD_CACHE.get(name)
     if hit is None:
         hit = tuple(sorted(set(_WORD_RE.findall(name.upper()))))
+        if len(_WORD_CACHE) >= NAME_CACHE_LIMIT:
+            _WORD_CACHE.clear()
         _WORD_CACHE[name] = hit
     return hit
 
@@ -566,9 +577,7 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         """Features of already-parsed products (``parse_texts`` / ``from_parsed_list``) with
         their retailer category strings (None: unknown)."""
         check_is_fitted(self, "vocabulary_")
-        cats = [coarse_category(c) for c in categories] if categories is not None \
-            else ["other"] * len(parsed)
-        return self._matrix(list(parsed), cats)
+        return self._matrix(list(parsed), _coarse_many(categories, len(parsed)))
 
     def parsed_inputs(self, X) -> tuple[list[Parsed], list[str]]:
         """The parsed products and coarse categories ``transform`` would use (for reports)."""
@@ -576,116 +585,20 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         return parsed, cats
 
     def _matrix(self, parsed: list[Parsed], cats: list[str]) -> sp.csr_matrix:
+        return featurize_many([self], parsed, cats)[0]
+
+    def _check_layout(self) -> None:
         if getattr(self, "layout_", None) != layout_hash():
             raise FeatureLayoutError(
                 "the feature code (recommender/learn/features.py: functions, active families, "
                 "aggregates or category rules) changed since this featurizer was fitted; "
                 "run `skinrec train` to rebuild the models")
-        vocab = self.vocabulary_
-        n_tok = len(vocab)
-        wvocab = self.word_vocabulary_
-        n_words = len(wvocab)
-        cls_index = {c: i for i, c in enumerate(self.class_names_)}
-        n_cls = len(cls_index)
-        groups = tuple(FEATURE_GROUPS)
-        g_index = {g: i for i, g in enumerate(groups)}
-        off_cls = n_tok + n_words
-        off_func = off_cls + 2 * n_cls
-        off_grp = off_func + (len(FUNCTIONS) if self.functions else 0)
-        off_agg = off_grp + (2 * len(groups) if self.groups else 0)
-        off_cat = off_agg + (len(AGGREGATES) if self.aggregates else 0)
-        cat_index = {c: i for i, c in enumerate(self.categories_)}
 
-        rows, cols, vals = [], [], []
-        for r, (p, cat) in enumerate(zip(parsed, cats, strict=True)):
-            weights = _product_weights(p, self.weighting)
-            feats: dict[int, float] = {}
-            for name, w in weights.items():
-                j = vocab.get(name)
-                if j is not None:
-                    feats[j] = w
-                if n_words:
-                    for word in _words(name):
-                        k = wvocab.get(word)
-                        if k is not None and w > feats.get(n_tok + k, 0.0):
-                            feats[n_tok + k] = w
-            if n_cls:
-                seen: dict[str, set] = {}
-                for name, _pos, _comp, classes in p:
-                    for c in classes:
-                        if c in cls_index:
-                            seen.setdefault(c, set()).add(name)
-                for c, members in seen.items():
-                    i = cls_index[c]
-                    feats[off_cls + 2 * i] = float(len(members))
-                    feats[off_cls + 2 * i + 1] = max(weights[m] for m in members)
-            if self.functions or self.groups or self.aggregates:
-                total_w = sum(weights.values()) or 1.0
-                func_w = np.zeros(len(FUNCTIONS))
-                grp_n = np.zeros(len(groups))
-                grp_top = np.zeros(len(groups))
-                n_allergen = 0
-                n_unknown = 0
-                kow_sum = kow_w = mw_sum = 0.0
-                hum_w = emo_w = 0.0
-                for name, w in weights.items():
-                    funcs, allergen, logkow, mw, grps = _name_info(name)
-                    if name.startswith("?"):
-                        n_unknown += 1
-                    for fi in funcs:
-                        func_w[fi] += w
-                    for g in grps:
-                        gi = g_index[g]
-                        grp_n[gi] += 1
-                        grp_top[gi] = max(grp_top[gi], w)
-                    n_allergen += bool(allergen)
-                    if logkow is not None:
-                        kow_sum += w * logkow
-                        kow_w += w
-                    if mw is not None and mw > 0:
-                        mw_sum += w * math.log(mw)
-                    if _FUNC_INDEX["HUMECTANT"] in funcs or \
-                            _FUNC_INDEX["SKIN CONDITIONING - HUMECTANT"] in funcs:
-                        hum_w += w
-                    if _FUNC_INDEX["SKIN CONDITIONING - EMOLLIENT"] in funcs or \
-                            _FUNC_INDEX["SKIN CONDITIONING - OCCLUSIVE"] in funcs:
-                        emo_w += w
-                if self.functions:
-                    for fi in np.flatnonzero(func_w):
-                        feats[off_func + int(fi)] = float(func_w[fi] / total_w)
-                if self.groups:
-                    for gi in np.flatnonzero(grp_n):
-                        feats[off_grp + int(gi)] = float(grp_n[gi])
-                        feats[off_grp + len(groups) + int(gi)] = float(grp_top[gi])
-                if self.aggregates:
-                    n = len(weights)
-                    first = min(p, key=lambda e: (e[2], e[1]))[0] if p else ""
-                    agg = (
-                        math.log1p(n),
-                        n_unknown / n if n else 0.0,
-                        float(n_allergen),
-                        hum_w / total_w,
-                        emo_w / total_w,
-                        kow_sum / kow_w if kow_w else 0.0,
-                        kow_w / total_w,
-                        mw_sum / total_w,
-                        float(len({e[2] for e in p})),
-                        1.0 if first in ("AQUA", "WATER") else 0.0,
-                    )
-                    for k, v in enumerate(agg):
-                        if v:
-                            feats[off_agg + k] = float(v)
-            if cat_index:
-                feats[off_cat + cat_index.get(cat, cat_index["other"])] = 1.0
-            for j in sorted(feats):
-                rows.append(r)
-                cols.append(j)
-                vals.append(feats[j])
-        return sp.csr_matrix(
-            (np.asarray(vals, dtype=np.float64), (np.asarray(rows, dtype=np.int64),
-                                                  np.asarray(cols, dtype=np.int64))),
-            shape=(len(parsed), self.n_features_out_),
-        )
+    def _knowledge_key(self) -> tuple:
+        """What the knowledge block (classes .. category) depends on: featurizers with equal
+        keys give every product the same knowledge block (only their vocabularies differ)."""
+        return (self.weighting, tuple(self.class_names_), bool(self.functions),
+                bool(self.groups), bool(self.aggregates), tuple(self.categories_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -697,21 +610,293 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
 
+# ----------------------------------------------------------------------------- fast path
+
+_HUMECTANT_FUNCS = (_FUNC_INDEX["HUMECTANT"], _FUNC_INDEX["SKIN CONDITIONING - HUMECTANT"])
+_EMOLLIENT_FUNCS = (_FUNC_INDEX["SKIN CONDITIONING - EMOLLIENT"],
+                    _FUNC_INDEX["SKIN CONDITIONING - OCCLUSIVE"])
+_GROUP_INDEX = {g: i for i, g in enumerate(FEATURE_GROUPS)}
+_KNOWLEDGE_CACHE: dict[str, tuple] = {}
+# featurizer -> (its vocabulary_, its word_vocabulary_, {name: (token column or -1, word
+# columns)}): per fitted featurizer (a refit makes new vocabularies, so a stale entry is
+# never used); weak keys, so a dropped featurizer takes its entry with it.
+_VOCAB_COLUMNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _knowledge_record(name: str) -> tuple:
+    """(function indices, eu allergen, logkow, log(mw) or None, group indices, unknown,
+    humectant, emollient) of one name: everything the knowledge block reads, precomputed."""
+    hit = _KNOWLEDGE_CACHE.get(name)
+    if hit is None:
+        funcs, allergen, logkow, mw, grps = _name_info(name)
+        hit = (funcs, bool(allergen), logkow,
+               math.log(mw) if mw is not None and mw > 0 else None,
+               tuple(_GROUP_INDEX[g] for g in grps), name.startswith("?"),
+               any(f in funcs for f in _HUMECTANT_FUNCS),
+               any(f in funcs for f in _EMOLLIENT_FUNCS))
+        if len(_KNOWLEDGE_CACHE) >= NAME_CACHE_LIMIT:
+            _KNOWLEDGE_CACHE.clear()
+        _KNOWLEDGE_CACHE[name] = hit
+    return hit
+
+
+def _vocab_columns(f: IngredientFeaturizer) -> dict[str, tuple[int, tuple[int, ...]]]:
+    entry = _VOCAB_COLUMNS.get(f)
+    if entry is None or entry[0] is not f.vocabulary_ or entry[1] is not f.word_vocabulary_:
+        entry = (f.vocabulary_, f.word_vocabulary_, {})
+        _VOCAB_COLUMNS[f] = entry
+    elif len(entry[2]) >= NAME_CACHE_LIMIT:
+        entry[2].clear()
+    return entry[2]
+
+
+def _knowledge_cores(parsed: Sequence[Parsed], cats: Sequence[str], key: tuple) -> list[tuple]:
+    """Per product: ((name, weight) in first-seen order, knowledge-block columns relative to
+    the first class column, their values). The knowledge block (classes, functions, groups,
+    aggregates, category) is the same for every featurizer with this ``_knowledge_key``.
+
+    The arithmetic (order of every sum, max, division) is the one of the original per-row
+    loop, so values are bit-identical to it.
+    """
+    weighting, class_names, functions, groups, aggregates, categories = key
+    cls_index = {c: i for i, c in enumerate(class_names)}
+    n_cls = len(cls_index)
+    n_func, n_grp = len(FUNCTIONS), len(FEATURE_GROUPS)
+    off_func = 2 * n_cls
+    off_grp = off_func + (n_func if functions else 0)
+    off_agg = off_grp + (2 * n_grp if groups else 0)
+    off_cat = off_agg + (len(AGGREGATES) if aggregates else 0)
+    cat_index = {c: i for i, c in enumerate(categories)}
+    knowledge = functions or groups or aggregates
+    pw_cache: dict[int, float] = {}
+    know = _knowledge_record
+    known = _KNOWLEDGE_CACHE
+    out = []
+    for p, cat in zip(parsed, cats, strict=True):
+        weights: dict[str, float] = {}
+        seen: dict[str, set] = {}
+        comps = set()
+        first = ""
+        first_key = None
+        for name, pos, comp, classes in p:
+            v = pw_cache.get(pos)
+            if v is None:
+                v = pw_cache[pos] = position_weight(pos, weighting)
+            if v > weights.get(name, 0.0):
+                weights[name] = v
+            if classes and n_cls:
+                for c in classes:
+                    if c in cls_index:
+                        seen.setdefault(c, set()).add(name)
+            comps.add(comp)
+            # the first mention by (component, position), as min() would pick it
+            if first_key is None or (comp, pos) < first_key:
+                first_key = (comp, pos)
+                first = name
+        kc: list[int] = []
+        kv: list[float] = []
+        if seen:
+            for c in sorted(seen, key=cls_index.__getitem__):
+                i = cls_index[c]
+                members = seen[c]
+                kc.append(2 * i)
+                kv.append(float(len(members)))
+                kc.append(2 * i + 1)
+                kv.append(max(weights[m] for m in members))
+        if knowledge:
+            total_w = sum(weights.values()) or 1.0
+            func_w = [0.0] * n_func
+            grp_n = [0] * n_grp
+            grp_top = [0.0] * n_grp
+            n_allergen = n_unknown = 0
+            kow_sum = kow_w = mw_sum = 0.0
+            hum_w = emo_w = 0.0
+            for name, w in weights.items():
+                rec = known.get(name)
+                if rec is None:
+                    rec = know(name)
+                funcs, allergen, logkow, log_mw, gidx, unknown, hum, emo = rec
+                if unknown:
+                    n_unknown += 1
+                for fi in funcs:
+                    func_w[fi] += w
+                for gi in gidx:
+                    grp_n[gi] += 1
+                    if w > grp_top[gi]:
+                        grp_top[gi] = w
+                if allergen:
+                    n_allergen += 1
+                if logkow is not None:
+                    kow_sum += w * logkow
+                    kow_w += w
+                if log_mw is not None:
+                    mw_sum += w * log_mw
+                if hum:
+                    hum_w += w
+                if emo:
+                    emo_w += w
+            if functions:
+                for fi, fw in enumerate(func_w):
+                    if fw:
+                        kc.append(off_func + fi)
+                        kv.append(fw / total_w)
+            if groups:
+                hit = [gi for gi in range(n_grp) if grp_n[gi]]
+                for gi in hit:
+                    kc.append(off_grp + gi)
+                    kv.append(float(grp_n[gi]))
+                for gi in hit:
+                    kc.append(off_grp + n_grp + gi)
+                    kv.append(float(grp_top[gi]))
+            if aggregates:
+                n = len(weights)
+                agg = (
+                    math.log1p(n),
+                    n_unknown / n if n else 0.0,
+                    float(n_allergen),
+                    hum_w / total_w,
+                    emo_w / total_w,
+                    kow_sum / kow_w if kow_w else 0.0,
+                    kow_w / total_w,
+                    mw_sum / total_w,
+                    float(len(comps)),
+                    1.0 if first in ("AQUA", "WATER") else 0.0,
+                )
+                for k, v in enumerate(agg):
+                    if v:
+                        kc.append(off_agg + k)
+                        kv.append(float(v))
+        if cat_index:
+            kc.append(off_cat + cat_index.get(cat, cat_index["other"]))
+            kv.append(1.0)
+        out.append((tuple(weights.items()), kc, kv))
+    return out
+
+
+def _assemble(f: IngredientFeaturizer, cores: list[tuple]) -> sp.csr_matrix:
+    """One featurizer's matrix: its token and word columns + the shared knowledge block,
+    written straight into CSR arrays (columns ascending within each row)."""
+    vocab = f.vocabulary_
+    wvocab = f.word_vocabulary_
+    n_tok = len(vocab)
+    off_cls = n_tok + len(wvocab)
+    columns = _vocab_columns(f)
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for items, kc, kv in cores:
+        feats: dict[int, float] = {}
+        for name, w in items:
+            nc = columns.get(name)
+            if nc is None:
+                wcols = ()
+                if wvocab:
+                    wcols = tuple(n_tok + k for k in (wvocab.get(x) for x in _words(name))
+                                  if k is not None)
+                nc = columns[name] = (vocab.get(name, -1), wcols)
+            j, wcols = nc
+            if j >= 0:
+                feats[j] = w
+            for c in wcols:
+                if w > feats.get(c, 0.0):
+                    feats[c] = w
+        if feats:
+            cols = sorted(feats)
+            indices.extend(cols)
+            data.extend([feats[c] for c in cols])
+        if kc:
+            indices.extend([off_cls + c for c in kc])
+            data.extend(kv)
+        indptr.append(len(indices))
+    n_out = f.n_features_out_
+    idx_dtype = np.int32 if max(n_out, len(indices)) < 2 ** 31 else np.int64
+    return sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=idx_dtype),
+         np.asarray(indptr, dtype=idx_dtype)),
+        shape=(len(cores), n_out),
+    )
+
+
+def featurize_many(featurizers: Sequence[IngredientFeaturizer], parsed: Sequence[Parsed],
+                   cats: Sequence[str]) -> list[sp.csr_matrix]:
+    """The matrices of several fitted featurizers for the same parsed products and coarse
+    categories: each product's weights and knowledge block are computed once for all
+    featurizers sharing a ``_knowledge_key``; featurizers whose vocabularies are equal too
+    share one matrix. Equal, value for value, to featurizing with each separately."""
+    for f in featurizers:
+        f._check_layout()
+    parsed = list(parsed)
+    if len(parsed) != len(cats):
+        raise ValueError(f"{len(parsed)} products but {len(cats)} categories")
+    cores: dict[tuple, list[tuple]] = {}
+    done: list[tuple[IngredientFeaturizer, tuple, sp.csr_matrix]] = []
+    out = []
+    for f in featurizers:
+        key = f._knowledge_key()
+        same = next((X for g, k, X in done if k == key
+                     and g.n_features_out_ == f.n_features_out_
+                     and g.vocabulary_ == f.vocabulary_
+                     and g.word_vocabulary_ == f.word_vocabulary_), None)
+        if same is None:
+            if key not in cores:
+                cores[key] = _knowledge_cores(parsed, cats, key)
+            same = _assemble(f, cores[key])
+            done.append((f, key, same))
+        out.append(same)
+    return out
+
+
+def transform_parsed_many(featurizers: Sequence[IngredientFeaturizer],
+                          parsed: Sequence[Parsed],
+                          categories: Sequence[object] | None = None) -> list[sp.csr_matrix]:
+    """``[f.transform_parsed(parsed, categories) for f in featurizers]``, sharing the work
+    the featurizers have in common (two models scoring the same products)."""
+    for f in featurizers:
+        check_is_fitted(f, "vocabulary_")
+    return featurize_many(featurizers, parsed, _coarse_many(categories, len(parsed)))
+
+
+def _coarse_many(categories: Sequence[object] | None, n: int) -> list[str]:
+    """``coarse_category`` of each, each distinct string folded once."""
+    if categories is None:
+        return ["other"] * n
+    memo: dict[str, str] = {}
+    out = []
+    for c in categories:
+        if type(c) is str:
+            hit = memo.get(c)
+            if hit is None:
+                hit = memo[c] = coarse_category(c)
+        else:
+            hit = coarse_category(c)
+        out.append(hit)
+    return out
+
+
 def irritant_index(parsed: Parsed) -> float:
     """Knowledge index for sensitive skin: distinct irritant-class members + EU allergens.
 
     Classes counted: fragrance, essential_oil, drying_alcohol, aha, bha, retinoid (DESIGN.md
     "Learned components" 2); plus every distinct EU-labelled allergen. Higher = less gentle.
     """
-    irritants = {"fragrance", "essential_oil", "drying_alcohol", "aha", "bha", "retinoid"}
     names = set()
     allergens = set()
+    info = _INFO_CACHE
     for name, pos, _comp, classes in parsed:
-        hit = irritants.intersection(classes)
-        if hit == {"aha"} and pos > 10:
-            continue  # citric/lactic acid late in the list: a pH adjuster (DESIGN.md)
-        if hit:
-            names.add(name)
-        if "fragrance_allergen" in classes or _name_info(name)[1]:
+        if classes:
+            hit = _IRRITANTS.intersection(classes)
+            if hit:
+                if pos > 10 and hit == _AHA_ONLY:
+                    continue  # citric/lactic acid late in the list: a pH adjuster (DESIGN.md)
+                names.add(name)
+            if "fragrance_allergen" in classes:
+                allergens.add(name)
+                continue
+        rec = info.get(name)
+        if (rec if rec is not None else _name_info(name))[1]:
             allergens.add(name)
     return float(len(names) + len(allergens))
+
+
+_IRRITANTS = frozenset({"fragrance", "essential_oil", "drying_alcohol", "aha", "bha", "retinoid"})
+_AHA_ONLY = frozenset({"aha"})
