@@ -57,6 +57,7 @@ import gzip
 import hashlib
 import json
 import math
+import operator
 import os
 import re
 import weakref
@@ -650,35 +651,57 @@ def _vocab_columns(f: IngredientFeaturizer) -> dict[str, tuple[int, tuple[int, .
     return entry[2]
 
 
-def _knowledge_cores(parsed: Sequence[Parsed], cats: Sequence[str], key: tuple) -> list[tuple]:
-    """Per product: ((name, weight) in first-seen order, knowledge-block columns relative to
-    the first class column, their values). The knowledge block (classes, functions, groups,
-    aggregates, category) is the same for every featurizer with this ``_knowledge_key``.
+def _ragged(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items with ``lengths`` sub-items: (item of each sub-item, rank within its item)."""
+    total = int(lengths.sum())
+    item = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    rank = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return item, rank
 
-    The arithmetic (order of every sum, max, division) is the one of the original per-row
-    loop, so values are bit-identical to it.
+
+def _knowledge_cores(parsed: Sequence[Parsed], cats: Sequence[str], key: tuple) -> dict:
+    """What every featurizer with this ``_knowledge_key`` shares for these products:
+
+    - the (product, name) pairs with the name's highest position weight, in first-seen order
+      within each product: ``names`` (distinct names of the batch), ``pair_name`` (index
+      into ``names``), ``pair_row``, ``pair_w``;
+    - the knowledge block (classes, functions, groups, aggregates, category) per product:
+      ``k_row``, ``k_col`` (relative to the first class column), ``k_val``.
+
+    Bit-identical to the per-row loop it replaces: every sum adds the same terms in the same
+    order (``np.bincount`` accumulates sequentially in input order, and pairs are in each
+    product's first-seen order, as the loop's dict was); maxima and divisions are exact
+    elementwise operations; log1p comes from ``math`` as before.
     """
     weighting, class_names, functions, groups, aggregates, categories = key
     cls_index = {c: i for i, c in enumerate(class_names)}
     n_cls = len(cls_index)
-    n_func, n_grp = len(FUNCTIONS), len(FEATURE_GROUPS)
+    n_func, n_grp, n_agg = len(FUNCTIONS), len(FEATURE_GROUPS), len(AGGREGATES)
     off_func = 2 * n_cls
     off_grp = off_func + (n_func if functions else 0)
     off_agg = off_grp + (2 * n_grp if groups else 0)
-    off_cat = off_agg + (len(AGGREGATES) if aggregates else 0)
+    off_cat = off_agg + (n_agg if aggregates else 0)
     cat_index = {c: i for i, c in enumerate(categories)}
+    width = off_cat + len(cat_index)
     knowledge = functions or groups or aggregates
+    n = len(parsed)
+    if len(cats) != n:
+        raise ValueError(f"{n} products but {len(cats)} categories")
+
+    # -- per product, in Python: highest weight per name (first-seen order), classes,
+    # components and the first ingredient
     pw_cache: dict[int, float] = {}
-    know = _knowledge_record
-    known = _KNOWLEDGE_CACHE
-    out = []
-    for p, cat in zip(parsed, cats, strict=True):
+    pair_names: list[str] = []
+    pair_w: list[float] = []
+    pair_len: list[int] = []
+    cls_cells: list[tuple[int, int, float]] = []
+    n_comp: list[int] = []
+    water_first: list[bool] = []
+    comp_pos = _COMP_POS
+    for r, p in enumerate(parsed):
         weights: dict[str, float] = {}
-        seen: dict[str, set] = {}
-        comps = set()
-        first = ""
-        first_key = None
-        for name, pos, comp, classes in p:
+        seen: dict[str, set] | None = None
+        for name, pos, _comp, classes in p:
             v = pw_cache.get(pos)
             if v is None:
                 v = pw_cache[pos] = position_weight(pos, weighting)
@@ -687,134 +710,175 @@ def _knowledge_cores(parsed: Sequence[Parsed], cats: Sequence[str], key: tuple) 
             if classes and n_cls:
                 for c in classes:
                     if c in cls_index:
+                        if seen is None:
+                            seen = {}
                         seen.setdefault(c, set()).add(name)
-            comps.add(comp)
-            # the first mention by (component, position), as min() would pick it
-            if first_key is None or (comp, pos) < first_key:
-                first_key = (comp, pos)
-                first = name
-        kc: list[int] = []
-        kv: list[float] = []
         if seen:
-            for c in sorted(seen, key=cls_index.__getitem__):
+            for c, members in seen.items():
                 i = cls_index[c]
-                members = seen[c]
-                kc.append(2 * i)
-                kv.append(float(len(members)))
-                kc.append(2 * i + 1)
-                kv.append(max(weights[m] for m in members))
-        if knowledge:
-            total_w = sum(weights.values()) or 1.0
-            func_w = [0.0] * n_func
-            grp_n = [0] * n_grp
-            grp_top = [0.0] * n_grp
-            n_allergen = n_unknown = 0
-            kow_sum = kow_w = mw_sum = 0.0
-            hum_w = emo_w = 0.0
-            for name, w in weights.items():
-                rec = known.get(name)
-                if rec is None:
-                    rec = know(name)
-                funcs, allergen, logkow, log_mw, gidx, unknown, hum, emo = rec
-                if unknown:
-                    n_unknown += 1
-                for fi in funcs:
-                    func_w[fi] += w
-                for gi in gidx:
-                    grp_n[gi] += 1
-                    if w > grp_top[gi]:
-                        grp_top[gi] = w
-                if allergen:
-                    n_allergen += 1
-                if logkow is not None:
-                    kow_sum += w * logkow
-                    kow_w += w
-                if log_mw is not None:
-                    mw_sum += w * log_mw
-                if hum:
-                    hum_w += w
-                if emo:
-                    emo_w += w
-            if functions:
-                for fi, fw in enumerate(func_w):
-                    if fw:
-                        kc.append(off_func + fi)
-                        kv.append(fw / total_w)
-            if groups:
-                hit = [gi for gi in range(n_grp) if grp_n[gi]]
-                for gi in hit:
-                    kc.append(off_grp + gi)
-                    kv.append(float(grp_n[gi]))
-                for gi in hit:
-                    kc.append(off_grp + n_grp + gi)
-                    kv.append(float(grp_top[gi]))
-            if aggregates:
-                n = len(weights)
-                agg = (
-                    math.log1p(n),
-                    n_unknown / n if n else 0.0,
-                    float(n_allergen),
-                    hum_w / total_w,
-                    emo_w / total_w,
-                    kow_sum / kow_w if kow_w else 0.0,
-                    kow_w / total_w,
-                    mw_sum / total_w,
-                    float(len(comps)),
-                    1.0 if first in ("AQUA", "WATER") else 0.0,
-                )
-                for k, v in enumerate(agg):
-                    if v:
-                        kc.append(off_agg + k)
-                        kv.append(float(v))
-        if cat_index:
-            kc.append(off_cat + cat_index.get(cat, cat_index["other"]))
-            kv.append(1.0)
-        out.append((tuple(weights.items()), kc, kv))
-    return out
+                cls_cells.append((r, 2 * i, float(len(members))))
+                cls_cells.append((r, 2 * i + 1, max(weights[m] for m in members)))
+        pair_names.extend(weights)
+        pair_w.extend(weights.values())
+        pair_len.append(len(weights))
+        if aggregates:
+            n_comp.append(len({e[2] for e in p}))
+            water_first.append(bool(p) and min(p, key=comp_pos)[0] in ("AQUA", "WATER"))
+
+    names = list(dict.fromkeys(pair_names))
+    lid = {name: i for i, name in enumerate(names)}
+    pair_name = np.fromiter((lid[x] for x in pair_names), dtype=np.int64,
+                            count=len(pair_names))
+    lengths = np.asarray(pair_len, dtype=np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    pair_row = np.repeat(rows, lengths)
+    w = np.asarray(pair_w, dtype=np.float64)
+    core = {"n": n, "names": names, "pair_name": pair_name, "pair_row": pair_row, "pair_w": w}
+
+    K = np.zeros((n, width), dtype=np.float64)
+    for r, c, v in cls_cells:
+        K[r, c] = v
+    if knowledge:
+        recs = [_knowledge_record(x) for x in names]
+        n_names = len(names)
+        f_len = np.fromiter((len(x[0]) for x in recs), dtype=np.int64, count=n_names)
+        f_idx = np.fromiter((fi for x in recs for fi in x[0]), dtype=np.int64,
+                            count=int(f_len.sum()))
+        g_len = np.fromiter((len(x[4]) for x in recs), dtype=np.int64, count=n_names)
+        g_idx = np.fromiter((gi for x in recs for gi in x[4]), dtype=np.int64,
+                            count=int(g_len.sum()))
+        allergen = np.fromiter((x[1] for x in recs), dtype=bool, count=n_names)
+        has_kow = np.fromiter((x[2] is not None for x in recs), dtype=bool, count=n_names)
+        kow = np.fromiter((x[2] if x[2] is not None else 0.0 for x in recs),
+                          dtype=np.float64, count=n_names)
+        has_mw = np.fromiter((x[3] is not None for x in recs), dtype=bool, count=n_names)
+        log_mw = np.fromiter((x[3] if x[3] is not None else 0.0 for x in recs),
+                             dtype=np.float64, count=n_names)
+        unknown = np.fromiter((x[5] for x in recs), dtype=bool, count=n_names)
+        hum = np.fromiter((x[6] for x in recs), dtype=bool, count=n_names)
+        emo = np.fromiter((x[7] for x in recs), dtype=bool, count=n_names)
+
+        def per_row(mask: np.ndarray | None, weights: np.ndarray | None) -> np.ndarray:
+            """Sum over each product's pairs (selected by ``mask``), in pair order."""
+            r_ = pair_row if mask is None else pair_row[mask]
+            return np.bincount(r_, weights=weights, minlength=n).astype(np.float64)
+
+        total_w = per_row(None, w)
+        total_w[total_w == 0] = 1.0            # `sum(...) or 1.0`
+        if functions:
+            f_start = np.cumsum(f_len) - f_len
+            counts = f_len[pair_name]
+            item, rank = _ragged(counts)
+            fi = f_idx[f_start[pair_name][item] + rank]
+            func_w = np.bincount(pair_row[item] * n_func + fi, weights=w[item],
+                                 minlength=n * n_func).reshape(n, n_func)
+            K[:, off_func:off_func + n_func] = func_w / total_w[:, None]
+        if groups:
+            g_start = np.cumsum(g_len) - g_len
+            counts = g_len[pair_name]
+            item, rank = _ragged(counts)
+            cell = pair_row[item] * n_grp + g_idx[g_start[pair_name][item] + rank]
+            grp_n = np.bincount(cell, minlength=n * n_grp).reshape(n, n_grp)
+            grp_top = np.zeros(n * n_grp, dtype=np.float64)
+            np.maximum.at(grp_top, cell, w[item])
+            K[:, off_grp:off_grp + n_grp] = grp_n
+            K[:, off_grp + n_grp:off_grp + 2 * n_grp] = grp_top.reshape(n, n_grp)
+        if aggregates:
+            m_kow = has_kow[pair_name]
+            m_mw = has_mw[pair_name]
+            n_unknown = per_row(unknown[pair_name], None)
+            n_allergen = per_row(allergen[pair_name], None)
+            hum_w = per_row(hum[pair_name], w[hum[pair_name]])
+            emo_w = per_row(emo[pair_name], w[emo[pair_name]])
+            kow_sum = per_row(m_kow, w[m_kow] * kow[pair_name][m_kow])
+            kow_w = per_row(m_kow, w[m_kow])
+            mw_sum = per_row(m_mw, w[m_mw] * log_mw[pair_name][m_mw])
+            nf = lengths.astype(np.float64)
+            log1p_cache: dict[int, float] = {}
+            A = K[:, off_agg:off_agg + n_agg]
+            for r, k in enumerate(pair_len):
+                lp = log1p_cache.get(k)
+                if lp is None:
+                    lp = log1p_cache[k] = math.log1p(k)
+                A[r, 0] = lp
+            np.divide(n_unknown, nf, out=A[:, 1], where=lengths > 0)
+            A[:, 2] = n_allergen
+            A[:, 3] = hum_w / total_w
+            A[:, 4] = emo_w / total_w
+            np.divide(kow_sum, kow_w, out=A[:, 5], where=kow_w != 0)
+            A[:, 6] = kow_w / total_w
+            A[:, 7] = mw_sum / total_w
+            A[:, 8] = np.asarray(n_comp, dtype=np.float64)
+            A[:, 9] = np.asarray(water_first, dtype=np.float64)
+    if cat_index:
+        other = cat_index["other"]
+        K[rows, off_cat + np.fromiter((cat_index.get(c, other) for c in cats),
+                                      dtype=np.int64, count=n)] = 1.0
+    k_row, k_col = np.nonzero(K)            # row-major: columns ascending in each row
+    core.update(k_row=k_row.astype(np.int64), k_col=k_col.astype(np.int64),
+                k_val=K[k_row, k_col])
+    return core
 
 
-def _assemble(f: IngredientFeaturizer, cores: list[tuple]) -> sp.csr_matrix:
-    """One featurizer's matrix: its token and word columns + the shared knowledge block,
-    written straight into CSR arrays (columns ascending within each row)."""
+# min() key of the aggregates' "first ingredient": (component, position), as a C call
+_COMP_POS = operator.itemgetter(2, 1)
+
+
+def _name_columns(f: IngredientFeaturizer, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token and word columns of each name for one featurizer: (flat columns, start of each
+    name's columns; ``len(names) + 1`` entries)."""
     vocab = f.vocabulary_
     wvocab = f.word_vocabulary_
     n_tok = len(vocab)
-    off_cls = n_tok + len(wvocab)
     columns = _vocab_columns(f)
-    indptr = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for items, kc, kv in cores:
-        feats: dict[int, float] = {}
-        for name, w in items:
-            nc = columns.get(name)
-            if nc is None:
-                wcols = ()
-                if wvocab:
-                    wcols = tuple(n_tok + k for k in (wvocab.get(x) for x in _words(name))
-                                  if k is not None)
-                nc = columns[name] = (vocab.get(name, -1), wcols)
-            j, wcols = nc
-            if j >= 0:
-                feats[j] = w
-            for c in wcols:
-                if w > feats.get(c, 0.0):
-                    feats[c] = w
-        if feats:
-            cols = sorted(feats)
-            indices.extend(cols)
-            data.extend([feats[c] for c in cols])
-        if kc:
-            indices.extend([off_cls + c for c in kc])
-            data.extend(kv)
-        indptr.append(len(indices))
-    n_out = f.n_features_out_
-    idx_dtype = np.int32 if max(n_out, len(indices)) < 2 ** 31 else np.int64
-    return sp.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=idx_dtype),
-         np.asarray(indptr, dtype=idx_dtype)),
-        shape=(len(cores), n_out),
-    )
+    flat: list[int] = []
+    ptr = [0]
+    for name in names:
+        nc = columns.get(name)
+        if nc is None:
+            j = vocab.get(name)
+            nc = () if j is None else (j,)
+            if wvocab:
+                nc += tuple(n_tok + k for k in (wvocab.get(x) for x in _words(name))
+                            if k is not None)
+            columns[name] = nc
+        flat.extend(nc)
+        ptr.append(len(flat))
+    return np.asarray(flat, dtype=np.int64), np.asarray(ptr, dtype=np.int64)
+
+
+def _assemble(f: IngredientFeaturizer, core: dict) -> sp.csr_matrix:
+    """One featurizer's matrix: its token and word columns + the shared knowledge block,
+    as CSR arrays (columns ascending within each row). A token or word column holds the
+    highest weight of the names that map to it (a max: no summation order involved)."""
+    n, n_out = core["n"], f.n_features_out_
+    off_cls = len(f.vocabulary_) + len(f.word_vocabulary_)
+    flat, ptr = _name_columns(f, core["names"])
+    pair_name = core["pair_name"]
+    counts = (ptr[1:] - ptr[:-1])[pair_name]
+    total = int(counts.sum())
+    pair_idx = np.repeat(np.arange(len(pair_name), dtype=np.int64), counts)
+    ends = np.cumsum(counts)
+    within = np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
+    cols = flat[ptr[:-1][pair_name][pair_idx] + within]
+    key = core["pair_row"][pair_idx] * n_out + cols
+    vals = core["pair_w"][pair_idx]
+    if total:
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        vals = np.maximum.reduceat(vals, starts)
+        key = key[starts]
+    key = np.concatenate((key, core["k_row"] * n_out + (off_cls + core["k_col"])))
+    vals = np.concatenate((vals, core["k_val"]))
+    order = np.argsort(key, kind="stable")
+    key, vals = key[order], vals[order]
+    rows, cols = np.divmod(key, n_out)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    idx_dtype = np.int32 if max(n_out, len(key)) < 2 ** 31 else np.int64
+    return sp.csr_matrix((vals, cols.astype(idx_dtype), indptr.astype(idx_dtype)),
+                         shape=(n, n_out))
 
 
 def featurize_many(featurizers: Sequence[IngredientFeaturizer], parsed: Sequence[Parsed],
@@ -828,7 +892,7 @@ def featurize_many(featurizers: Sequence[IngredientFeaturizer], parsed: Sequence
     parsed = list(parsed)
     if len(parsed) != len(cats):
         raise ValueError(f"{len(parsed)} products but {len(cats)} categories")
-    cores: dict[tuple, list[tuple]] = {}
+    cores: dict[tuple, dict] = {}
     done: list[tuple[IngredientFeaturizer, tuple, sp.csr_matrix]] = []
     out = []
     for f in featurizers:
