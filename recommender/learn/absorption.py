@@ -495,80 +495,91 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
                                "absorption_index": _num(10 ** (curve_logsum / w_known))}
     return result
 
-def _prefetch_mentions(mention_lists: Iterable[Sequence]) -> None:
-    """Terms of every (name, classes) of many products not cached yet, in one permeability
-    call (each ingredient's terms do not depend on the product or on the other ingredients
-    of the call: the model predicts row by row)."""
-    todo: dict[tuple, tuple] = {}
-    for mentions in mention_lists:
-        for m in mentions:
-            if m.inci:
-                key = _cache_key(m.inci, m.classes)
-                if key not in _TERMS and key not in todo:
-                    todo[key] = (m.inci, key[1])
-    if todo:
-        items = []
-        for inci, cls in todo.values():
-            name, rec = _record_for(inci)
-            items.append((name, rec, cls))
-        for key, terms in zip(todo, _terms_many(items), strict=True):
-            _TERMS[key] = terms
-
-
 def product_absorption_many(parsed_lists: Sequence, t_hours: float, *, depth_mm: float = 1.0,
                             occluded: bool = False) -> list[tuple[float | None, float | None]]:
     """(absorption_index, x_vs_intact) of many products (batch scoring): the numbers
-    :func:`product_absorption` gives with ``curve_hours=None, detail=False``, the same
-    arithmetic in the same order, with one permeability call for every ingredient of the
-    batch not cached yet and each ingredient's index at ``t_hours`` computed once."""
-    lists = [[m for m in getattr(p, "ingredients", ()) if m.section == "declared"]
-             for p in parsed_lists]
-    if not lists:
+    :func:`product_absorption` gives with ``curve_hours=None, detail=False``.
+
+    One permeability call for every ingredient of the batch not cached yet, each
+    ingredient's index at ``t_hours`` computed once, and the per-product weighted sums
+    accumulated in mention order (``np.bincount`` adds sequentially in input order), so the
+    results are bit-identical to :func:`product_absorption`'s loop.
+    """
+    n = len(parsed_lists)
+    if not n:
         return []
-    _prefetch_mentions(lists)
+    keys: dict[tuple, int] = {}
+    pair_key: list[int] = []
+    pair_pos: list[int] = []
+    pair_len: list[int] = []
+    for p in parsed_lists:
+        k0 = len(pair_key)
+        for m in getattr(p, "ingredients", ()):
+            inci = m.inci
+            if not inci or m.section != "declared" or inci in VEHICLE:
+                continue
+            cls = m.classes
+            key = (inci, cls if type(cls) is tuple else tuple(cls))
+            i = keys.get(key)
+            if i is None:
+                i = keys[key] = len(keys)
+            pair_key.append(i)
+            pair_pos.append(m.position)
+        pair_len.append(len(pair_key) - k0)
+    missing = [k for k in keys if k not in _TERMS]
+    if missing:
+        items = []
+        for inci, cls in missing:
+            name, rec = _record_for(inci)
+            items.append((name, rec, cls))
+        for key, terms in zip(missing, _terms_many(items), strict=True):
+            _TERMS[key] = terms
     if t_hours < 0:
         raise ValueError("t_hours must be >= 0 (hours after the end of the treatment)")
     treated = depth_mm > 0
     th = t_half_hours(depth_mm, occluded) if treated else None
     f_now = math.exp(-LN2 * t_hours / th) if treated else 0.0
     log_neg = math.log10(NEGLIGIBLE_INDEX)
-    # (name, classes) -> None (no index) or (clamped log index, log index, log intact or None)
-    derived: dict[tuple, tuple | None] = {}
+    n_keys = len(keys)
+    ok = np.zeros(n_keys, dtype=bool)          # has an index
+    model = np.zeros(n_keys, dtype=bool)       # intact term from the model (counts for x)
+    clamped = np.zeros(n_keys)
+    log_idx = np.zeros(n_keys)
+    log_intact = np.zeros(n_keys)
+    for key, i in keys.items():
+        terms = _TERMS[key]
+        if terms["status"] != "ok" or terms["intact_term"] == "unknown":
+            continue
+        intact = terms["intact_kp_cm_per_h"] or 0.0
+        idx = (intact + f_now * terms["channel_kp_open_cm_per_h"]) / KP_REF_CM_PER_H
+        li = math.log10(idx) if idx > 0 else log_neg
+        ok[i] = True
+        clamped[i] = max(li, log_neg)
+        log_idx[i] = li
+        if terms["intact_term"] == "model":
+            model[i] = True
+            log_intact[i] = math.log10(intact / KP_REF_CM_PER_H)
+    pk = np.asarray(pair_key, dtype=np.int64)
+    row = np.repeat(np.arange(n, dtype=np.int64), np.asarray(pair_len, dtype=np.int64))
+    w = 1.0 / np.maximum(np.asarray(pair_pos, dtype=np.int64), 1)
+    sel = ok[pk]
+    r, wk, kk = row[sel], w[sel], pk[sel]
+    logsum = np.bincount(r, weights=wk * clamped[kk], minlength=n)
+    w_known = np.bincount(r, weights=wk, minlength=n)
+    sel = model[kk]
+    r, wk, kk = r[sel], wk[sel], kk[sel]
+    ratio_logsum = np.bincount(r, weights=wk * log_idx[kk], minlength=n)
+    log_intact_sum = np.bincount(r, weights=wk * log_intact[kk], minlength=n)
+    w_ratio = np.bincount(r, weights=wk, minlength=n)
     out: list[tuple[float | None, float | None]] = []
-    for mentions in lists:
-        logsum = w_known = w_ratio = ratio_logsum = log_intact_sum = 0.0
-        for m in mentions:
-            inci = m.inci
-            if not inci or inci in VEHICLE:
-                continue
-            key = (inci, tuple(m.classes))
-            d = derived.get(key, False)
-            if d is False:
-                terms = _TERMS.get(key) or _terms(inci, m.classes)
-                if terms["status"] != "ok" or terms["intact_term"] == "unknown":
-                    d = None
-                else:
-                    intact = terms["intact_kp_cm_per_h"] or 0.0
-                    idx = (intact + f_now * terms["channel_kp_open_cm_per_h"]) / KP_REF_CM_PER_H
-                    log_idx = math.log10(idx) if idx > 0 else log_neg
-                    log_intact = (math.log10(intact / KP_REF_CM_PER_H)
-                                  if terms["intact_term"] == "model" else None)
-                    d = (max(log_idx, log_neg), log_idx, log_intact)
-                derived[key] = d
-            if d is None:
-                continue
-            w = 1.0 / max(m.position, 1)
-            logsum += w * d[0]
-            w_known += w
-            if d[2] is not None:
-                ratio_logsum += w * d[1]
-                log_intact_sum += w * d[2]
-                w_ratio += w
+    for j in range(n):
         value = x = None
-        if w_known:
-            value = _num(10 ** (logsum / w_known))
-            if w_ratio:
-                x = _num(10 ** ((ratio_logsum - log_intact_sum) / w_ratio), 4)
+        wkn = float(w_known[j])
+        if wkn:
+            value = _num(10 ** (float(logsum[j]) / wkn))
+            wr = float(w_ratio[j])
+            if wr:
+                x = _num(10 ** ((float(ratio_logsum[j]) - float(log_intact_sum[j])) / wr), 4)
         out.append((value, x))
     return out
 
