@@ -727,8 +727,7 @@ def _knowledge_cores(parsed: Sequence[Parsed], cats: Sequence[str], key: tuple) 
 
     names = list(dict.fromkeys(pair_names))
     lid = {name: i for i, name in enumerate(names)}
-    pair_name = np.fromiter((lid[x] for x in pair_names), dtype=np.int64,
-                            count=len(pair_names))
+    pair_name = np.asarray(list(map(lid.__getitem__, pair_names)), dtype=np.int64)
     lengths = np.asarray(pair_len, dtype=np.int64)
     rows = np.arange(n, dtype=np.int64)
     pair_row = np.repeat(rows, lengths)
