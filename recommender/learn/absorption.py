@@ -495,6 +495,95 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
                                "absorption_index": _num(10 ** (curve_logsum / w_known))}
     return result
 
+def product_absorption_many(parsed_lists: Sequence, t_hours: float, *, depth_mm: float = 1.0,
+                            occluded: bool = False) -> list[tuple[float | None, float | None]]:
+    """(absorption_index, x_vs_intact) of many products (batch scoring): the numbers
+    :func:`product_absorption` gives with ``curve_hours=None, detail=False``.
+
+    One permeability call for every ingredient of the batch not cached yet, each
+    ingredient's index at ``t_hours`` computed once, and the per-product weighted sums
+    accumulated in mention order (``np.bincount`` adds sequentially in input order), so the
+    results are bit-identical to :func:`product_absorption`'s loop.
+    """
+    n = len(parsed_lists)
+    if not n:
+        return []
+    keys: dict[tuple, int] = {}
+    pair_key: list[int] = []
+    pair_pos: list[int] = []
+    pair_len: list[int] = []
+    for p in parsed_lists:
+        k0 = len(pair_key)
+        for m in getattr(p, "ingredients", ()):
+            inci = m.inci
+            if not inci or m.section != "declared" or inci in VEHICLE:
+                continue
+            cls = m.classes
+            key = (inci, cls if type(cls) is tuple else tuple(cls))
+            i = keys.get(key)
+            if i is None:
+                i = keys[key] = len(keys)
+            pair_key.append(i)
+            pair_pos.append(m.position)
+        pair_len.append(len(pair_key) - k0)
+    missing = [k for k in keys if k not in _TERMS]
+    if missing:
+        items = []
+        for inci, cls in missing:
+            name, rec = _record_for(inci)
+            items.append((name, rec, cls))
+        for key, terms in zip(missing, _terms_many(items), strict=True):
+            _TERMS[key] = terms
+    if t_hours < 0:
+        raise ValueError("t_hours must be >= 0 (hours after the end of the treatment)")
+    treated = depth_mm > 0
+    th = t_half_hours(depth_mm, occluded) if treated else None
+    f_now = math.exp(-LN2 * t_hours / th) if treated else 0.0
+    log_neg = math.log10(NEGLIGIBLE_INDEX)
+    n_keys = len(keys)
+    ok = np.zeros(n_keys, dtype=bool)          # has an index
+    model = np.zeros(n_keys, dtype=bool)       # intact term from the model (counts for x)
+    clamped = np.zeros(n_keys)
+    log_idx = np.zeros(n_keys)
+    log_intact = np.zeros(n_keys)
+    for key, i in keys.items():
+        terms = _TERMS[key]
+        if terms["status"] != "ok" or terms["intact_term"] == "unknown":
+            continue
+        intact = terms["intact_kp_cm_per_h"] or 0.0
+        idx = (intact + f_now * terms["channel_kp_open_cm_per_h"]) / KP_REF_CM_PER_H
+        li = math.log10(idx) if idx > 0 else log_neg
+        ok[i] = True
+        clamped[i] = max(li, log_neg)
+        log_idx[i] = li
+        if terms["intact_term"] == "model":
+            model[i] = True
+            log_intact[i] = math.log10(intact / KP_REF_CM_PER_H)
+    pk = np.asarray(pair_key, dtype=np.int64)
+    row = np.repeat(np.arange(n, dtype=np.int64), np.asarray(pair_len, dtype=np.int64))
+    w = 1.0 / np.maximum(np.asarray(pair_pos, dtype=np.int64), 1)
+    sel = ok[pk]
+    r, wk, kk = row[sel], w[sel], pk[sel]
+    logsum = np.bincount(r, weights=wk * clamped[kk], minlength=n)
+    w_known = np.bincount(r, weights=wk, minlength=n)
+    sel = model[kk]
+    r, wk, kk = r[sel], wk[sel], kk[sel]
+    ratio_logsum = np.bincount(r, weights=wk * log_idx[kk], minlength=n)
+    log_intact_sum = np.bincount(r, weights=wk * log_intact[kk], minlength=n)
+    w_ratio = np.bincount(r, weights=wk, minlength=n)
+    out: list[tuple[float | None, float | None]] = []
+    for j in range(n):
+        value = x = None
+        wkn = float(w_known[j])
+        if wkn:
+            value = _num(10 ** (float(logsum[j]) / wkn))
+            wr = float(w_ratio[j])
+            if wr:
+                x = _num(10 ** ((float(ratio_logsum[j]) - float(log_intact_sum[j])) / wr), 4)
+        out.append((value, x))
+    return out
+
+
 def uptake_terms(parsed) -> list[tuple[float, float, float]]:
     """(weight 1/p, intact Kp, channel Kp with all channels open) of the declared ingredients
     with a modelled intact term: the only ones ``x_vs_intact`` of :func:`product_absorption`

@@ -325,9 +325,12 @@ class CalibratedLinearMultiLabel(BaseEstimator):
         parsed, cats = self.featurizer_.parsed_inputs(frame)
         return self.predict_proba_parsed(parsed, cats)
 
-    def predict_proba_parsed(self, parsed, categories=None) -> np.ndarray:
-        """As ``predict_proba`` for parsed products and their category strings."""
-        P = self.proba_matrix(self.featurizer_.transform_parsed(parsed, categories))
+    def predict_proba_parsed(self, parsed, categories=None, *, X=None) -> np.ndarray:
+        """As ``predict_proba`` for parsed products and their category strings. ``X``: their
+        features when already computed (``features.transform_parsed_many``)."""
+        if X is None:
+            X = self.featurizer_.transform_parsed(parsed, categories)
+        P = self.proba_matrix(X)
         empty = np.array([len(p) == 0 for p in parsed])
         P[empty] = np.nan
         return P

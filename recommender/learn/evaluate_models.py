@@ -36,7 +36,12 @@ from recommender import config
 from recommender.learn import concerns as C
 from recommender.learn import skin_types as S
 from recommender.learn.artifacts import load_artifact, read_manifest, save_artifact, sha256_file
-from recommender.learn.features import from_parsed_list, parse_fingerprint, parse_texts
+from recommender.learn.features import (
+    from_parsed_list,
+    parse_fingerprint,
+    parse_texts,
+    transform_parsed_many,
+)
 
 CONCERN_DIR = "concerns"
 SKIN_DIR = "skin_types"
@@ -274,9 +279,11 @@ def predict(products, categories=None, *, parsed=None, models_dir=None) -> pd.Da
     else:
         entries = parse_texts(frame["ingredients"].tolist(), disk_cache=False)
     cats = frame["category"].tolist()
-    concern = pd.DataFrame(cm.predict_proba_parsed(entries, cats),
+    # Both models featurize the same products: their shared work is done once.
+    Xc, Xs = transform_parsed_many([cm.featurizer_, sm.model_.featurizer_], entries, cats)
+    concern = pd.DataFrame(cm.predict_proba_parsed(entries, cats, X=Xc),
                            columns=[f"concern_{c}" for c in cm.labels_], index=frame.index)
-    out = pd.concat([concern, sm.frame_parsed(entries, cats, index=frame.index)], axis=1)
+    out = pd.concat([concern, sm.frame_parsed(entries, cats, index=frame.index, X=Xs)], axis=1)
     if isinstance(products, pd.DataFrame):
         out.index = products.index
     return out

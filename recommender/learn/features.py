@@ -57,8 +57,10 @@ import gzip
 import hashlib
 import json
 import math
+import operator
 import os
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -81,6 +83,10 @@ _MEM_CACHE: dict[str, Parsed] = {}
 # The in-process cache serves training (a few thousand texts read several times); over a
 # million-row catalog it is cleared whenever it grows past this many texts.
 MEM_CACHE_LIMIT = 50_000
+# The per-name caches hold one entry per distinct name: canonical names are bounded by the
+# knowledge base, folded unknown names ("?...") only by the catalog, so each cache is
+# cleared when it grows past this many names (a million-row run stays bounded).
+NAME_CACHE_LIMIT = 200_000
 _NAME_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
@@ -222,6 +228,8 @@ def _canonical_name(name: str) -> tuple[str, tuple[str, ...]]:
             hit = (mentions[0].inci, tuple(mentions[0].classes))
         else:
             hit = (_fold_unknown(name), ())
+        if len(_NAME_CACHE) >= NAME_CACHE_LIMIT:
+            _NAME_CACHE.clear()
         _NAME_CACHE[name] = hit
     return hit
 
@@ -379,6 +387,8 @@ def _name_info(name: str) -> tuple:
                                   if f in _FUNC_INDEX}))
             groups = tuple(g for g, res in _GROUP_RES.items() if any(r.search(name) for r in res))
             hit = (funcs, bool(rec.get("eu_allergen")), rec.get("logkow"), rec.get("mw"), groups)
+        if len(_INFO_CACHE) >= NAME_CACHE_LIMIT:
+            _INFO_CACHE.clear()
         _INFO_CACHE[name] = hit
     return hit
 
@@ -402,6 +412,8 @@ def _words(name: str) -> tuple[str, ...]:
     hit = _WORD_CACHE.get(name)
     if hit is None:
         hit = tuple(sorted(set(_WORD_RE.findall(name.upper()))))
+        if len(_WORD_CACHE) >= NAME_CACHE_LIMIT:
+            _WORD_CACHE.clear()
         _WORD_CACHE[name] = hit
     return hit
 
@@ -566,9 +578,7 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         """Features of already-parsed products (``parse_texts`` / ``from_parsed_list``) with
         their retailer category strings (None: unknown)."""
         check_is_fitted(self, "vocabulary_")
-        cats = [coarse_category(c) for c in categories] if categories is not None \
-            else ["other"] * len(parsed)
-        return self._matrix(list(parsed), cats)
+        return self._matrix(list(parsed), _coarse_many(categories, len(parsed)))
 
     def parsed_inputs(self, X) -> tuple[list[Parsed], list[str]]:
         """The parsed products and coarse categories ``transform`` would use (for reports)."""
@@ -576,116 +586,20 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         return parsed, cats
 
     def _matrix(self, parsed: list[Parsed], cats: list[str]) -> sp.csr_matrix:
+        return featurize_many([self], parsed, cats)[0]
+
+    def _check_layout(self) -> None:
         if getattr(self, "layout_", None) != layout_hash():
             raise FeatureLayoutError(
                 "the feature code (recommender/learn/features.py: functions, active families, "
                 "aggregates or category rules) changed since this featurizer was fitted; "
                 "run `skinrec train` to rebuild the models")
-        vocab = self.vocabulary_
-        n_tok = len(vocab)
-        wvocab = self.word_vocabulary_
-        n_words = len(wvocab)
-        cls_index = {c: i for i, c in enumerate(self.class_names_)}
-        n_cls = len(cls_index)
-        groups = tuple(FEATURE_GROUPS)
-        g_index = {g: i for i, g in enumerate(groups)}
-        off_cls = n_tok + n_words
-        off_func = off_cls + 2 * n_cls
-        off_grp = off_func + (len(FUNCTIONS) if self.functions else 0)
-        off_agg = off_grp + (2 * len(groups) if self.groups else 0)
-        off_cat = off_agg + (len(AGGREGATES) if self.aggregates else 0)
-        cat_index = {c: i for i, c in enumerate(self.categories_)}
 
-        rows, cols, vals = [], [], []
-        for r, (p, cat) in enumerate(zip(parsed, cats, strict=True)):
-            weights = _product_weights(p, self.weighting)
-            feats: dict[int, float] = {}
-            for name, w in weights.items():
-                j = vocab.get(name)
-                if j is not None:
-                    feats[j] = w
-                if n_words:
-                    for word in _words(name):
-                        k = wvocab.get(word)
-                        if k is not None and w > feats.get(n_tok + k, 0.0):
-                            feats[n_tok + k] = w
-            if n_cls:
-                seen: dict[str, set] = {}
-                for name, _pos, _comp, classes in p:
-                    for c in classes:
-                        if c in cls_index:
-                            seen.setdefault(c, set()).add(name)
-                for c, members in seen.items():
-                    i = cls_index[c]
-                    feats[off_cls + 2 * i] = float(len(members))
-                    feats[off_cls + 2 * i + 1] = max(weights[m] for m in members)
-            if self.functions or self.groups or self.aggregates:
-                total_w = sum(weights.values()) or 1.0
-                func_w = np.zeros(len(FUNCTIONS))
-                grp_n = np.zeros(len(groups))
-                grp_top = np.zeros(len(groups))
-                n_allergen = 0
-                n_unknown = 0
-                kow_sum = kow_w = mw_sum = 0.0
-                hum_w = emo_w = 0.0
-                for name, w in weights.items():
-                    funcs, allergen, logkow, mw, grps = _name_info(name)
-                    if name.startswith("?"):
-                        n_unknown += 1
-                    for fi in funcs:
-                        func_w[fi] += w
-                    for g in grps:
-                        gi = g_index[g]
-                        grp_n[gi] += 1
-                        grp_top[gi] = max(grp_top[gi], w)
-                    n_allergen += bool(allergen)
-                    if logkow is not None:
-                        kow_sum += w * logkow
-                        kow_w += w
-                    if mw is not None and mw > 0:
-                        mw_sum += w * math.log(mw)
-                    if _FUNC_INDEX["HUMECTANT"] in funcs or \
-                            _FUNC_INDEX["SKIN CONDITIONING - HUMECTANT"] in funcs:
-                        hum_w += w
-                    if _FUNC_INDEX["SKIN CONDITIONING - EMOLLIENT"] in funcs or \
-                            _FUNC_INDEX["SKIN CONDITIONING - OCCLUSIVE"] in funcs:
-                        emo_w += w
-                if self.functions:
-                    for fi in np.flatnonzero(func_w):
-                        feats[off_func + int(fi)] = float(func_w[fi] / total_w)
-                if self.groups:
-                    for gi in np.flatnonzero(grp_n):
-                        feats[off_grp + int(gi)] = float(grp_n[gi])
-                        feats[off_grp + len(groups) + int(gi)] = float(grp_top[gi])
-                if self.aggregates:
-                    n = len(weights)
-                    first = min(p, key=lambda e: (e[2], e[1]))[0] if p else ""
-                    agg = (
-                        math.log1p(n),
-                        n_unknown / n if n else 0.0,
-                        float(n_allergen),
-                        hum_w / total_w,
-                        emo_w / total_w,
-                        kow_sum / kow_w if kow_w else 0.0,
-                        kow_w / total_w,
-                        mw_sum / total_w,
-                        float(len({e[2] for e in p})),
-                        1.0 if first in ("AQUA", "WATER") else 0.0,
-                    )
-                    for k, v in enumerate(agg):
-                        if v:
-                            feats[off_agg + k] = float(v)
-            if cat_index:
-                feats[off_cat + cat_index.get(cat, cat_index["other"])] = 1.0
-            for j in sorted(feats):
-                rows.append(r)
-                cols.append(j)
-                vals.append(feats[j])
-        return sp.csr_matrix(
-            (np.asarray(vals, dtype=np.float64), (np.asarray(rows, dtype=np.int64),
-                                                  np.asarray(cols, dtype=np.int64))),
-            shape=(len(parsed), self.n_features_out_),
-        )
+    def _knowledge_key(self) -> tuple:
+        """What the knowledge block (classes .. category) depends on: featurizers with equal
+        keys give every product the same knowledge block (only their vocabularies differ)."""
+        return (self.weighting, tuple(self.class_names_), bool(self.functions),
+                bool(self.groups), bool(self.aggregates), tuple(self.categories_))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -697,21 +611,355 @@ class IngredientFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
 
+# ----------------------------------------------------------------------------- fast path
+
+_HUMECTANT_FUNCS = (_FUNC_INDEX["HUMECTANT"], _FUNC_INDEX["SKIN CONDITIONING - HUMECTANT"])
+_EMOLLIENT_FUNCS = (_FUNC_INDEX["SKIN CONDITIONING - EMOLLIENT"],
+                    _FUNC_INDEX["SKIN CONDITIONING - OCCLUSIVE"])
+_GROUP_INDEX = {g: i for i, g in enumerate(FEATURE_GROUPS)}
+_KNOWLEDGE_CACHE: dict[str, tuple] = {}
+# featurizer -> (its vocabulary_, its word_vocabulary_, {name: (token column or -1, word
+# columns)}): per fitted featurizer (a refit makes new vocabularies, so a stale entry is
+# never used); weak keys, so a dropped featurizer takes its entry with it.
+_VOCAB_COLUMNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _knowledge_record(name: str) -> tuple:
+    """(function indices, eu allergen, logkow, log(mw) or None, group indices, unknown,
+    humectant, emollient) of one name: everything the knowledge block reads, precomputed."""
+    hit = _KNOWLEDGE_CACHE.get(name)
+    if hit is None:
+        funcs, allergen, logkow, mw, grps = _name_info(name)
+        hit = (funcs, bool(allergen), logkow,
+               math.log(mw) if mw is not None and mw > 0 else None,
+               tuple(_GROUP_INDEX[g] for g in grps), name.startswith("?"),
+               any(f in funcs for f in _HUMECTANT_FUNCS),
+               any(f in funcs for f in _EMOLLIENT_FUNCS))
+        if len(_KNOWLEDGE_CACHE) >= NAME_CACHE_LIMIT:
+            _KNOWLEDGE_CACHE.clear()
+        _KNOWLEDGE_CACHE[name] = hit
+    return hit
+
+
+def _vocab_columns(f: IngredientFeaturizer) -> dict[str, tuple[int, tuple[int, ...]]]:
+    entry = _VOCAB_COLUMNS.get(f)
+    if entry is None or entry[0] is not f.vocabulary_ or entry[1] is not f.word_vocabulary_:
+        entry = (f.vocabulary_, f.word_vocabulary_, {})
+        _VOCAB_COLUMNS[f] = entry
+    elif len(entry[2]) >= NAME_CACHE_LIMIT:
+        entry[2].clear()
+    return entry[2]
+
+
+def _ragged(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For items with ``lengths`` sub-items: (item of each sub-item, rank within its item)."""
+    total = int(lengths.sum())
+    item = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    rank = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return item, rank
+
+
+def _knowledge_cores(parsed: Sequence[Parsed], cats: Sequence[str], key: tuple) -> dict:
+    """What every featurizer with this ``_knowledge_key`` shares for these products:
+
+    - the (product, name) pairs with the name's highest position weight, in first-seen order
+      within each product: ``names`` (distinct names of the batch), ``pair_name`` (index
+      into ``names``), ``pair_row``, ``pair_w``;
+    - the knowledge block (classes, functions, groups, aggregates, category) per product:
+      ``k_row``, ``k_col`` (relative to the first class column), ``k_val``.
+
+    Bit-identical to the per-row loop it replaces: every sum adds the same terms in the same
+    order (``np.bincount`` accumulates sequentially in input order, and pairs are in each
+    product's first-seen order, as the loop's dict was); maxima and divisions are exact
+    elementwise operations; log1p comes from ``math`` as before.
+    """
+    weighting, class_names, functions, groups, aggregates, categories = key
+    cls_index = {c: i for i, c in enumerate(class_names)}
+    n_cls = len(cls_index)
+    n_func, n_grp, n_agg = len(FUNCTIONS), len(FEATURE_GROUPS), len(AGGREGATES)
+    off_func = 2 * n_cls
+    off_grp = off_func + (n_func if functions else 0)
+    off_agg = off_grp + (2 * n_grp if groups else 0)
+    off_cat = off_agg + (n_agg if aggregates else 0)
+    cat_index = {c: i for i, c in enumerate(categories)}
+    width = off_cat + len(cat_index)
+    knowledge = functions or groups or aggregates
+    n = len(parsed)
+    if len(cats) != n:
+        raise ValueError(f"{n} products but {len(cats)} categories")
+
+    # -- per product, in Python: highest weight per name (first-seen order), classes,
+    # components and the first ingredient
+    pw_cache: dict[int, float] = {}
+    pair_names: list[str] = []
+    pair_w: list[float] = []
+    pair_len: list[int] = []
+    cls_cells: list[tuple[int, int, float]] = []
+    n_comp: list[int] = []
+    water_first: list[bool] = []
+    comp_pos = _COMP_POS
+    for r, p in enumerate(parsed):
+        weights: dict[str, float] = {}
+        seen: dict[str, set] | None = None
+        for name, pos, _comp, classes in p:
+            v = pw_cache.get(pos)
+            if v is None:
+                v = pw_cache[pos] = position_weight(pos, weighting)
+            if v > weights.get(name, 0.0):
+                weights[name] = v
+            if classes and n_cls:
+                for c in classes:
+                    if c in cls_index:
+                        if seen is None:
+                            seen = {}
+                        seen.setdefault(c, set()).add(name)
+        if seen:
+            for c, members in seen.items():
+                i = cls_index[c]
+                cls_cells.append((r, 2 * i, float(len(members))))
+                cls_cells.append((r, 2 * i + 1, max(weights[m] for m in members)))
+        pair_names.extend(weights)
+        pair_w.extend(weights.values())
+        pair_len.append(len(weights))
+        if aggregates:
+            n_comp.append(len({e[2] for e in p}))
+            water_first.append(bool(p) and min(p, key=comp_pos)[0] in ("AQUA", "WATER"))
+
+    names = list(dict.fromkeys(pair_names))
+    lid = {name: i for i, name in enumerate(names)}
+    pair_name = np.asarray(list(map(lid.__getitem__, pair_names)), dtype=np.int64)
+    lengths = np.asarray(pair_len, dtype=np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    pair_row = np.repeat(rows, lengths)
+    w = np.asarray(pair_w, dtype=np.float64)
+    core = {"n": n, "names": names, "pair_name": pair_name, "pair_row": pair_row, "pair_w": w}
+
+    K = np.zeros((n, width), dtype=np.float64)
+    for r, c, v in cls_cells:
+        K[r, c] = v
+    if knowledge:
+        recs = [_knowledge_record(x) for x in names]
+        n_names = len(names)
+        f_len = np.fromiter((len(x[0]) for x in recs), dtype=np.int64, count=n_names)
+        f_idx = np.fromiter((fi for x in recs for fi in x[0]), dtype=np.int64,
+                            count=int(f_len.sum()))
+        g_len = np.fromiter((len(x[4]) for x in recs), dtype=np.int64, count=n_names)
+        g_idx = np.fromiter((gi for x in recs for gi in x[4]), dtype=np.int64,
+                            count=int(g_len.sum()))
+        allergen = np.fromiter((x[1] for x in recs), dtype=bool, count=n_names)
+        has_kow = np.fromiter((x[2] is not None for x in recs), dtype=bool, count=n_names)
+        kow = np.fromiter((x[2] if x[2] is not None else 0.0 for x in recs),
+                          dtype=np.float64, count=n_names)
+        has_mw = np.fromiter((x[3] is not None for x in recs), dtype=bool, count=n_names)
+        log_mw = np.fromiter((x[3] if x[3] is not None else 0.0 for x in recs),
+                             dtype=np.float64, count=n_names)
+        unknown = np.fromiter((x[5] for x in recs), dtype=bool, count=n_names)
+        hum = np.fromiter((x[6] for x in recs), dtype=bool, count=n_names)
+        emo = np.fromiter((x[7] for x in recs), dtype=bool, count=n_names)
+
+        def per_row(mask: np.ndarray | None, weights: np.ndarray | None) -> np.ndarray:
+            """Sum over each product's pairs (selected by ``mask``), in pair order."""
+            r_ = pair_row if mask is None else pair_row[mask]
+            return np.bincount(r_, weights=weights, minlength=n).astype(np.float64)
+
+        total_w = per_row(None, w)
+        total_w[total_w == 0] = 1.0            # `sum(...) or 1.0`
+        if functions:
+            f_start = np.cumsum(f_len) - f_len
+            counts = f_len[pair_name]
+            item, rank = _ragged(counts)
+            fi = f_idx[f_start[pair_name][item] + rank]
+            func_w = np.bincount(pair_row[item] * n_func + fi, weights=w[item],
+                                 minlength=n * n_func).reshape(n, n_func)
+            K[:, off_func:off_func + n_func] = func_w / total_w[:, None]
+        if groups:
+            g_start = np.cumsum(g_len) - g_len
+            counts = g_len[pair_name]
+            item, rank = _ragged(counts)
+            cell = pair_row[item] * n_grp + g_idx[g_start[pair_name][item] + rank]
+            grp_n = np.bincount(cell, minlength=n * n_grp).reshape(n, n_grp)
+            grp_top = np.zeros(n * n_grp, dtype=np.float64)
+            np.maximum.at(grp_top, cell, w[item])
+            K[:, off_grp:off_grp + n_grp] = grp_n
+            K[:, off_grp + n_grp:off_grp + 2 * n_grp] = grp_top.reshape(n, n_grp)
+        if aggregates:
+            m_kow = has_kow[pair_name]
+            m_mw = has_mw[pair_name]
+            n_unknown = per_row(unknown[pair_name], None)
+            n_allergen = per_row(allergen[pair_name], None)
+            hum_w = per_row(hum[pair_name], w[hum[pair_name]])
+            emo_w = per_row(emo[pair_name], w[emo[pair_name]])
+            kow_sum = per_row(m_kow, w[m_kow] * kow[pair_name][m_kow])
+            kow_w = per_row(m_kow, w[m_kow])
+            mw_sum = per_row(m_mw, w[m_mw] * log_mw[pair_name][m_mw])
+            nf = lengths.astype(np.float64)
+            log1p_cache: dict[int, float] = {}
+            A = K[:, off_agg:off_agg + n_agg]
+            for r, k in enumerate(pair_len):
+                lp = log1p_cache.get(k)
+                if lp is None:
+                    lp = log1p_cache[k] = math.log1p(k)
+                A[r, 0] = lp
+            np.divide(n_unknown, nf, out=A[:, 1], where=lengths > 0)
+            A[:, 2] = n_allergen
+            A[:, 3] = hum_w / total_w
+            A[:, 4] = emo_w / total_w
+            np.divide(kow_sum, kow_w, out=A[:, 5], where=kow_w != 0)
+            A[:, 6] = kow_w / total_w
+            A[:, 7] = mw_sum / total_w
+            A[:, 8] = np.asarray(n_comp, dtype=np.float64)
+            A[:, 9] = np.asarray(water_first, dtype=np.float64)
+    if cat_index:
+        other = cat_index["other"]
+        K[rows, off_cat + np.fromiter((cat_index.get(c, other) for c in cats),
+                                      dtype=np.int64, count=n)] = 1.0
+    k_row, k_col = np.nonzero(K)            # row-major: columns ascending in each row
+    core.update(k_row=k_row.astype(np.int64), k_col=k_col.astype(np.int64),
+                k_val=K[k_row, k_col])
+    return core
+
+
+# min() key of the aggregates' "first ingredient": (component, position), as a C call
+_COMP_POS = operator.itemgetter(2, 1)
+
+
+def _name_columns(f: IngredientFeaturizer, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Token and word columns of each name for one featurizer: (flat columns, start of each
+    name's columns; ``len(names) + 1`` entries)."""
+    vocab = f.vocabulary_
+    wvocab = f.word_vocabulary_
+    n_tok = len(vocab)
+    columns = _vocab_columns(f)
+    flat: list[int] = []
+    ptr = [0]
+    for name in names:
+        nc = columns.get(name)
+        if nc is None:
+            j = vocab.get(name)
+            nc = () if j is None else (j,)
+            if wvocab:
+                nc += tuple(n_tok + k for k in (wvocab.get(x) for x in _words(name))
+                            if k is not None)
+            columns[name] = nc
+        flat.extend(nc)
+        ptr.append(len(flat))
+    return np.asarray(flat, dtype=np.int64), np.asarray(ptr, dtype=np.int64)
+
+
+def _assemble(f: IngredientFeaturizer, core: dict) -> sp.csr_matrix:
+    """One featurizer's matrix: its token and word columns + the shared knowledge block,
+    as CSR arrays (columns ascending within each row). A token or word column holds the
+    highest weight of the names that map to it (a max: no summation order involved)."""
+    n, n_out = core["n"], f.n_features_out_
+    off_cls = len(f.vocabulary_) + len(f.word_vocabulary_)
+    flat, ptr = _name_columns(f, core["names"])
+    pair_name = core["pair_name"]
+    counts = (ptr[1:] - ptr[:-1])[pair_name]
+    total = int(counts.sum())
+    pair_idx = np.repeat(np.arange(len(pair_name), dtype=np.int64), counts)
+    ends = np.cumsum(counts)
+    within = np.arange(total, dtype=np.int64) - np.repeat(ends - counts, counts)
+    cols = flat[ptr[:-1][pair_name][pair_idx] + within]
+    key = core["pair_row"][pair_idx] * n_out + cols
+    vals = core["pair_w"][pair_idx]
+    if total:
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+        vals = np.maximum.reduceat(vals, starts)
+        key = key[starts]
+    key = np.concatenate((key, core["k_row"] * n_out + (off_cls + core["k_col"])))
+    vals = np.concatenate((vals, core["k_val"]))
+    order = np.argsort(key, kind="stable")
+    key, vals = key[order], vals[order]
+    rows, cols = np.divmod(key, n_out)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    idx_dtype = np.int32 if max(n_out, len(key)) < 2 ** 31 else np.int64
+    return sp.csr_matrix((vals, cols.astype(idx_dtype), indptr.astype(idx_dtype)),
+                         shape=(n, n_out))
+
+
+def featurize_many(featurizers: Sequence[IngredientFeaturizer], parsed: Sequence[Parsed],
+                   cats: Sequence[str]) -> list[sp.csr_matrix]:
+    """The matrices of several fitted featurizers for the same parsed products and coarse
+    categories: each product's weights and knowledge block are computed once for all
+    featurizers sharing a ``_knowledge_key``; featurizers whose vocabularies are equal too
+    share one matrix. Equal, value for value, to featurizing with each separately."""
+    for f in featurizers:
+        f._check_layout()
+    parsed = list(parsed)
+    if len(parsed) != len(cats):
+        raise ValueError(f"{len(parsed)} products but {len(cats)} categories")
+    cores: dict[tuple, dict] = {}
+    done: list[tuple[IngredientFeaturizer, tuple, sp.csr_matrix]] = []
+    out = []
+    for f in featurizers:
+        key = f._knowledge_key()
+        same = next((X for g, k, X in done if k == key
+                     and g.n_features_out_ == f.n_features_out_
+                     and g.vocabulary_ == f.vocabulary_
+                     and g.word_vocabulary_ == f.word_vocabulary_), None)
+        if same is None:
+            if key not in cores:
+                cores[key] = _knowledge_cores(parsed, cats, key)
+            same = _assemble(f, cores[key])
+            done.append((f, key, same))
+        out.append(same)
+    return out
+
+
+def transform_parsed_many(featurizers: Sequence[IngredientFeaturizer],
+                          parsed: Sequence[Parsed],
+                          categories: Sequence[object] | None = None) -> list[sp.csr_matrix]:
+    """``[f.transform_parsed(parsed, categories) for f in featurizers]``, sharing the work
+    the featurizers have in common (two models scoring the same products)."""
+    for f in featurizers:
+        check_is_fitted(f, "vocabulary_")
+    return featurize_many(featurizers, parsed, _coarse_many(categories, len(parsed)))
+
+
+def _coarse_many(categories: Sequence[object] | None, n: int) -> list[str]:
+    """``coarse_category`` of each, each distinct string folded once."""
+    if categories is None:
+        return ["other"] * n
+    memo: dict[str, str] = {}
+    out = []
+    for c in categories:
+        if type(c) is str:
+            hit = memo.get(c)
+            if hit is None:
+                hit = memo[c] = coarse_category(c)
+        else:
+            hit = coarse_category(c)
+        out.append(hit)
+    return out
+
+
 def irritant_index(parsed: Parsed) -> float:
     """Knowledge index for sensitive skin: distinct irritant-class members + EU allergens.
 
     Classes counted: fragrance, essential_oil, drying_alcohol, aha, bha, retinoid (DESIGN.md
     "Learned components" 2); plus every distinct EU-labelled allergen. Higher = less gentle.
     """
-    irritants = {"fragrance", "essential_oil", "drying_alcohol", "aha", "bha", "retinoid"}
     names = set()
     allergens = set()
+    info = _INFO_CACHE
     for name, pos, _comp, classes in parsed:
-        hit = irritants.intersection(classes)
-        if hit == {"aha"} and pos > 10:
-            continue  # citric/lactic acid late in the list: a pH adjuster (DESIGN.md)
-        if hit:
-            names.add(name)
-        if "fragrance_allergen" in classes or _name_info(name)[1]:
+        if classes:
+            hit = _IRRITANTS.intersection(classes)
+            if hit:
+                if pos > 10 and hit == _AHA_ONLY:
+                    continue  # citric/lactic acid late in the list: a pH adjuster (DESIGN.md)
+                names.add(name)
+            if "fragrance_allergen" in classes:
+                allergens.add(name)
+                continue
+        rec = info.get(name)
+        if (rec if rec is not None else _name_info(name))[1]:
             allergens.add(name)
     return float(len(names) + len(allergens))
+
+
+_IRRITANTS = frozenset({"fragrance", "essential_oil", "drying_alcohol", "aha", "bha", "retinoid"})
+_AHA_ONLY = frozenset({"aha"})

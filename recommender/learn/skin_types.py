@@ -139,9 +139,10 @@ class SkinTypeModel:
         parsed, cats = self.model_.featurizer_.parsed_inputs(frame)
         return self.predict_proba_parsed(parsed, cats)
 
-    def predict_proba_parsed(self, parsed, categories=None) -> np.ndarray:
-        """(n, 5) P(suitable) for parsed products; NaN rows where nothing was read."""
-        P = self.model_.predict_proba_parsed(parsed, categories)
+    def predict_proba_parsed(self, parsed, categories=None, *, X=None) -> np.ndarray:
+        """(n, 5) P(suitable) for parsed products; NaN rows where nothing was read. ``X``:
+        their features when already computed (``features.transform_parsed_many``)."""
+        P = self.model_.predict_proba_parsed(parsed, categories, X=X)
         k = -np.array([irritant_index(p) for p in parsed], dtype=np.float64)
         for j, t in enumerate(SKIN_TYPES):
             if self.source_.get(t) == "knowledge_index":
@@ -156,8 +157,8 @@ class SkinTypeModel:
         index = frame.index if isinstance(frame, pd.DataFrame) else None
         return self._as_frame(P, index)
 
-    def frame_parsed(self, parsed, categories=None, index=None) -> pd.DataFrame:
-        return self._as_frame(self.predict_proba_parsed(parsed, categories), index)
+    def frame_parsed(self, parsed, categories=None, index=None, *, X=None) -> pd.DataFrame:
+        return self._as_frame(self.predict_proba_parsed(parsed, categories, X=X), index)
 
     @staticmethod
     def _as_frame(P: np.ndarray, index) -> pd.DataFrame:

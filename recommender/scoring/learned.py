@@ -181,10 +181,11 @@ class LearnedModels:
         vals = np.full(len(parsed), np.nan)
         xs = np.full(len(parsed), np.nan)
         if self._absorption is not None:
-            fn = self._absorption.product_absorption
-            for j, p in enumerate(parsed):
-                res = fn(p, t_hours, depth_mm=depth_mm, curve_hours=None, detail=False)
-                v, x = res.get("absorption_index"), res.get("x_vs_intact")
+            # one permeability call for the batch's new ingredients; each ingredient's index
+            # at t computed once (the same numbers as product_absorption(detail=False))
+            got = self._absorption.product_absorption_many(list(parsed), t_hours,
+                                                           depth_mm=depth_mm)
+            for j, (v, x) in enumerate(got):
                 if isinstance(v, int | float) and math.isfinite(v):
                     vals[j] = float(v)
                 if isinstance(x, int | float) and math.isfinite(x):
