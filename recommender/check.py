@@ -48,7 +48,13 @@ class CheckResult:
 
 def make_context(*, hours=None, day=None, depth=None, modality=None, avoid=None,
                  pregnant=False, reader: Reader | None = None) -> Context:
-    """A Context whose avoid-list is resolved through the canonicaliser and class vocabulary."""
+    """A Context whose avoid-list is resolved through the canonicaliser and class vocabulary.
+
+    Without an avoid-list the knowledge base is not loaded (a batch run's parent process,
+    which only reads and writes while its workers score, stays small)."""
+    if reader is None and not avoid:
+        return Context.make(hours=hours, day=day, depth=depth, modality=modality, avoid=None,
+                            pregnant=pregnant)
     reader = reader or default_reader()
     return Context.make(
         hours=hours, day=day, depth=depth, modality=modality, avoid=avoid, pregnant=pregnant,
