@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from recommender.inci import clean, split
+from recommender.inci import clean, rules, split
 from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
 from recommender.inci.model import Mention, ParsedList
 
@@ -194,6 +194,9 @@ def _token(raw: str, canon: Canonicalizer):
     printed = " ".join(raw.split())
     if _FOOTNOTE.match(printed) or split.is_prose(printed):
         return f"footnote or prose set aside: {printed[:80]!r}"
+    why = rules.not_a_name(printed)
+    if why is not None:
+        return f"{why} set aside: {printed[:80]!r}"
     name = printed
     percent = None
     if "%" in name:
@@ -322,7 +325,7 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                     m, whole, _ = _resolve(joined, canon)
                     if not whole:
                         m = NO_MATCH
-                if m.kind is not None:
+                if m.kind is not None and m.via != "rule":  # rewrites read printed names only
                     out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
                                       m, (), True, t.section, t.component))
                     i += 2
@@ -545,7 +548,7 @@ def _relax(best: list, j: int, cand: tuple) -> None:
 
 def _span_match(span: str, canon: Canonicalizer) -> Match | None:
     m, whole, _ = _resolve(span, canon)
-    if m.kind is None or not whole:
+    if m.kind is None or not whole or m.via == "rule":
         return None
     # read as a list of aliases ("Aqua/Water/Eau"): every part must be a known name, or
     # "Acrylonitrile/Methyl Methacrylate/Vinylidene ... Limonene" would swallow its neighbours

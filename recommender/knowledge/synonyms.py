@@ -24,7 +24,10 @@ Which real input or user need each rule answers:
   synonym plus words that occur only in botanical/mixture KB names, e.g. LEMON, SINENSIS),
   ``salt_ester`` (a salt, counter-ion or ester word not in the INCI name, or the INCI's
   counter-ion missing from the synonym: "benzoic acid" never maps to SODIUM BENZOATE),
-  ``acronym`` (at most 4 letters, punctuation aside: 'pol' is in 1-propanol's list, 'bha'
+  ``phrase`` (an English phrase, not a name: a function word such as "and", "with", "for",
+  "not" joins its words; PubChem lists product and grade names such as "dry and clear" for
+  benzoyl peroxide, "hefty dog and cat repellent" for cinnamal, "hydroquinone for
+  synthesis"), ``acronym`` (at most 4 letters, punctuation aside: 'pol' is in 1-propanol's list, 'bha'
   means salicylic acid on a skincare label), ``us_colour_name`` ("FD&C Blue No. 1": the
   curated alias table maps US colour names to CI numbers, which carry the pigment class),
   ``group`` ("vitamin b", "aldehydes", "keton": a group or class word, not one substance),
@@ -73,7 +76,7 @@ MIN_LEN, MAX_LEN = 3, 70
 
 # Order of the per-name filters (the first failing one is counted).
 NAME_FILTERS = (
-    "length", "code", "letters", "inverted", "malformed", "form", "mixture", "salt_ester",
+    "length", "code", "letters", "inverted", "malformed", "phrase", "form", "mixture", "salt_ester",
     "acronym", "us_colour_name", "group", "word", "trade_name", "other_compound", "heading",
     "material",
 )
@@ -179,6 +182,7 @@ _GROUP = re.compile(
     r"alcohols?|acids?|amines?|amides?|oxides?|sugars?|salts?|waxe?s?|resins?|gums?))$"
 )
 _ACRONYM = re.compile(r"^[^\W\d_]{1,4}$")
+_PHRASE = re.compile(r"(?<![\w\-])(?:and|with|for|or|not|to|from|in|by|the|against)(?![\w\-])")
 _STEREO_ONLY = re.compile(r"^[\d,\s\-()+]*(?:alpha|beta|gamma|delta|cis|trans|dl)[\d,\s\-()+]*$")
 _ACRONYM_PUNCT = re.compile(r"[\s.\-]+")
 # US colour additive names ("FD&C Blue No. 1", "D and C Red 33"): the curated alias table
@@ -313,6 +317,8 @@ def _name_filter(
         return "inverted"
     if _malformed(name):
         return "malformed"
+    if _PHRASE.search(name):
+        return "phrase"
     words = _words(name)
     trailing = _TRAILING.search(name)
     if (_TAG.search(name) or any(w in _FORM_WORDS for w in words)

@@ -1,0 +1,212 @@
+"""General rewrites of how labels print an INCI name, for names no table knows as printed.
+
+The canonicaliser (``Canonicalizer._rewritten``) looks every rewrite up exactly and takes
+one only when all the rewrites that reach a known name reach the same one: a rule never
+chooses between two substances, and never invents a plant part the label does not print
+("Ginkgo Biloba Extract" stays unread: CosIng has a leaf and a seed extract). Each rule
+answers a family of real labels:
+
+- ``plant part inside the brackets``: the part is printed, but inside the common-name
+  bracket: "Thymus Vulgaris (Thyme Leaf Oil)", "Elettaria Cardamomum (Cardamom Seed Oil)",
+  "Citrus Limon (Cold-Pressed Lemon Peel Essential Oil)" -> GENUS SPECIES PART OIL;
+  "Matricaria Recutita (Blue Chamomile Flower) Oil" -> MATRICARIA RECUTITA FLOWER OIL.
+  Without a printed part word nothing is read: "Petitgrain (Citrus Reticulata) Oil" and
+  "Cedrus Atlantica (Atlas Cedarwood Oil)" name the part only in a common name.
+- ``Latin name in the brackets``: "Queensland Nut (Macadamia Ternifolia) Seed Oil" ->
+  MACADAMIA TERNIFOLIA SEED OIL (again only with a printed part word: the common name
+  "Neroli" or "Petitgrain" may itself say which part).
+- ``Extract of X`` / ``Oil of X`` word order -> "X Extract" / "X Oil".
+- a pharmacopoeia grade or a drug-facts purpose after the name: "Stearic Acid USP",
+  "Glycerin USP", "Indole Pure", "Avobenzone Sunscreen", "Citric Acid Formula #305-1".
+- a free-from or grade claim before the name: "Phthalate-Free Fragrance",
+  "Phthalates Free Fragrance", "Food-Grade Paraffin", "All-Natural Beeswax".
+- "Vitamin B3 as Niacinamide", "Zinc as Zinc Bisglycinate": the form after "as" is what the
+  product holds (the bracketed "(as ...)" form is read by the parser).
+- a key-ingredient blurb: "Salicylic Acid: Reduces pore blockages and supports ...",
+  "Zinc Oxide (OTC): Filters harmful UV rays" -> the name before the colon (the product holds
+  it; dropping the blurb as prose would lose a salicylic acid flag).
+
+``essential`` marks a rewrite that dropped "Essential": it may only reach a volatile oil.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# plant parts as CosIng prints them (a slash joins several: "LEAF/STEM")
+PARTS = frozenset((
+    "AERIAL", "BARK", "BEAN", "BERRY", "BRANCH", "BUD", "BULB", "CALLUS", "CONE", "FLOWER",
+    "FRUIT", "GUM", "HERB", "HULL", "HUSK", "KERNEL", "LEAF", "NEEDLE", "NUT", "PEEL", "PETAL",
+    "PIT", "POD", "RESIN", "RHIZOME", "ROOT", "SAP", "SEED", "SHELL", "SPROUT", "STEM",
+    "TUBER", "TWIG", "WOOD",
+))
+# what is made of the part
+PREPARATIONS = frozenset(("EXTRACT", "OIL", "BUTTER", "WATER", "JUICE", "POWDER", "WAX", "CERA"))
+
+_SPLIT = re.compile(r"^([^()]+?)\s*\(([^()]+)\)\s*([^()]*)$")
+_BINOMIAL = re.compile(r"^[A-Z][A-Z\-]+ [A-Z][A-Z\-]+(?: [A-Z][A-Z\-]+)?$")
+_OF = re.compile(r"^(EXTRACTS?|OIL) OF (.+)$")
+_AS = re.compile(r"^(.+?) AS (.+)$")
+_TRAILING = re.compile(
+    r"\s+(?:USP|NF|BP|EP|FCC|PH\.? ?EUR\.?|PURE|EXTRA PURE|(?:OTC )?SUNSCREEN|SKIN PROTECTANT|"
+    r"FORMULA\s*#?\s*[\w\-/]+|\d+(?:[.,]\d+)?\s*PERCENT|\d+(?:[.,]\d+)?\s*(?:MG|MCG|G|IU)\b.*"
+    r"|VOL)\.?$")
+_LEADING = re.compile(
+    r"^(?:(?:[A-Z]+S?[- ]FREE|FOOD[- ]GRADE|COSMETIC[- ]GRADE|PHARMACEUTICAL[- ]GRADE|"
+    r"ALL[- ]NATURAL|100 ?%)\s+)+")
+
+
+def _part_tail(words: list[str]) -> tuple[list[str], str | None, bool]:
+    """The trailing (PART ...) PREPARATION words of ``words``: (parts, preparation, essential)."""
+    essential = False
+    if not words:
+        return [], None, False
+    prep = words[-1] if words[-1] in PREPARATIONS else None
+    rest = words[:-1] if prep else words[:]
+    if prep and rest and rest[-1] == "ESSENTIAL":
+        essential = True
+        rest = rest[:-1]
+    parts: list[str] = []
+    while rest and all(p in PARTS for p in rest[-1].split("/")):
+        parts.insert(0, rest.pop())
+    return parts, prep, essential
+
+
+def rewrites(name: str, prefixes: frozenset[str] = frozenset()) -> Iterator[tuple[str, bool]]:
+    """Candidate readings of one printed name (upper case), most literal first.
+
+    ``prefixes``: the first words of known names, joined (``"CAMELLIA SINENSIS"``, ...): a
+    common name printed without brackets after the Latin one is dropped only where the Latin
+    name ends ("Camellia Sinensis Green Tea Leaf Extract", never "Citrus Aurantium Dulcis").
+    """
+    s = " ".join(name.upper().replace("[", "(").replace("]", ")").split())
+    if not s:
+        return
+    words = s.split(" ")
+    if prefixes and "(" not in s and 4 <= len(words) <= 9:
+        # "Camellia Sinensis Green Tea Leaf Extract", "Pyrus Malus Apple Fruit Extract"
+        for n_latin in (3, 2):
+            latin = " ".join(words[:n_latin])
+            if latin not in prefixes:
+                continue
+            rest = words[n_latin:]
+            i = 0
+            while i < len(rest) and rest[i] not in PARTS and rest[i] not in PREPARATIONS \
+                    and " ".join(words[:n_latin + i + 1]) not in prefixes:
+                i += 1
+            dropped = rest[:i]
+            if any(" ".join(dropped[j:j + 2]) in prefixes for j in range(len(dropped))):
+                break  # another Latin name ("Lavandula Angustifolia Rosmarinus Officinalis
+                # Extract" is two names run together, not one with a common name)
+            parts, prep, ess = _part_tail(rest[i:])
+            if 1 <= i <= 3 and prep and len(parts) + 1 + ess == len(rest) - i:
+                yield " ".join([latin, *parts, prep]), ess
+            break
+    m = _SPLIT.match(s)
+    if m:
+        out, inner, tail = m.group(1).strip(" -"), m.group(2).strip(), m.group(3).strip(" .")
+        in_words, tail_words = inner.split(), tail.split()
+        if _BINOMIAL.match(out):
+            if not tail_words:
+                # "Thymus Vulgaris (Thyme Leaf Oil)"
+                parts, prep, ess = _part_tail(in_words)
+                if parts and prep:
+                    yield f"{out} {' '.join(parts)} {prep}", ess
+            else:
+                # "Matricaria Recutita (Blue Chamomile Flower) Oil"
+                t_parts, t_prep, t_ess = _part_tail(tail_words)
+                if t_prep and not t_parts and len(tail_words) == 1 + t_ess:
+                    parts, prep, _ = _part_tail(in_words)
+                    if parts and not prep:
+                        yield f"{out} {' '.join(parts)} {t_prep}", t_ess
+        if _BINOMIAL.match(inner) and tail_words:
+            # "Queensland Nut (Macadamia Ternifolia) Seed Oil"
+            parts, prep, ess = _part_tail(tail_words)
+            if parts and prep and len(parts) + 1 + ess == len(tail_words):
+                yield f"{inner} {' '.join(parts)} {prep}", ess
+    if ":" in s:
+        # a key-ingredient blurb: "Salicylic Acid: Reduces pore blockages ...", "Vitamin E:
+        # Acts as an anti-inflammatory emollient": the name before the colon is in the product
+        head, _, blurb = s.partition(":")
+        if len(blurb.split()) >= 2 and head.strip():
+            head = re.sub(r"\s*\((?:OTC|\d+(?:[.,]\d+)?\s*%)\)", "", head).strip(" -*")
+            yield head, False
+            if head.startswith("AND "):
+                yield head[4:], False
+    stripped = _LEADING.sub("", _TRAILING.sub("", s)).strip(" *")
+    for v in dict.fromkeys((s, stripped)):
+        if not v or "(" in v:
+            continue
+        m = _OF.match(v)
+        if m:
+            yield f"{m.group(2)} {'EXTRACT' if m.group(1).startswith('EXTRACT') else 'OIL'}", False
+        m = _AS.match(v)
+        if m:
+            yield m.group(2), False
+    if stripped and stripped != s:
+        yield stripped, False
+        base = re.sub(r"\s*\([^()]*\)", " ", stripped)
+        base = " ".join(base.split())
+        if base and base != stripped:
+            yield base, False
+
+
+# -- printed text that is not an ingredient ---------------------------------------------------
+
+# claim words: a token made only of these is a claim, not a substance ("Pure", "FDA Approved",
+# "Naturally Derived", "100% Vegan", "Cruelty-Free", "Non-GMO")
+_CLAIM_WORDS = frozenset((
+    "pure", "natural", "naturally", "derived", "origin", "fda", "approved", "fda-approved",
+    "vegan", "cruelty", "cruelty-free", "free", "non-gmo", "gmo", "gluten", "gluten-free",
+    "certified", "organic", "hypoallergenic", "dermatologist", "dermatologically", "tested",
+    "non-comedogenic", "non-toxic", "clean", "sustainable", "sustainably", "sourced",
+    "ethically", "responsibly", "plant-based", "plant-derived", "100", "%", "100%", "and",
+    "paraben-free", "sulfate-free", "phthalate-free", "fragrance-free", "alcohol-free",
+    "oil-free", "talc-free", "silicone-free", "kosher", "halal", "reef-safe", "reef",
+    "safe", "biodegradable", "recyclable", "handmade", "made", "in", "usa", "the", "france",
+))
+_CLAIM_CORE = frozenset((
+    "pure", "natural", "naturally", "approved", "fda-approved", "vegan", "cruelty-free",
+    "non-gmo", "gluten-free", "hypoallergenic", "tested", "non-comedogenic", "non-toxic",
+    "plant-based", "plant-derived", "derived", "paraben-free", "sulfate-free",
+    "phthalate-free", "fragrance-free", "alcohol-free", "oil-free", "talc-free",
+    "silicone-free", "reef-safe", "biodegradable", "recyclable", "handmade", "kosher", "halal",
+))
+_CLAIM_TOKEN = re.compile(r"[a-z0-9%\-]+")
+# manufacturer formula and batch codes printed at the end of a list: L'Oreal's F.I.L. codes
+# ("F.I.L. C179346/1", "N 04932/N", "IL28-1"), "Formula: 947976 21"
+_CODE = re.compile(
+    r"^(?:(?:f\.?\s?i\.?\s?l\.?|fil|formula|code|n[o°º]?\.?|#)\s*[:#.]?\s*)*"
+    r"(?:[a-z]{1,2}\s?\d{5,}\s*/\s*[a-z0-9]{1,2}|il\d{2}(?:-\d{1,2}|[a-z])?)\.?$"
+    r"|^(?:formula|f\.?\s?i\.?\s?l\.?)\b.*\d{4,}",
+    re.IGNORECASE,
+)
+
+
+# parts of an article, not substances: a candle's wick, a brush's bristles
+_ARTICLE = re.compile(r"(?:^|\s)(?:wicks?|bristles|ferrules?|applicators?)$")
+# nutrition- and supplement-facts rows and dose fragments ("Serving Size - 1 Packet",
+# "Total Carbohydrate 1g (<1% DV*)", "800mcg RAE (200% DV*)")
+_FACTS = re.compile(
+    r"^(?:serving size|servings per|amount per serving|calories\b|total (?:fat|carbohydrates?|"
+    r"sugars?)\b|dietary fiber|added sugars|% ?daily value|daily value|\d[\d,.]*\s*(?:mcg|mg|g|iu)\b"
+    r".*\bdv\b)")
+
+
+def not_a_name(printed: str) -> str | None:
+    """Why a printed token is not an ingredient (a claim, a formula code, an article part,
+    a nutrition-facts row), or None. ("* Essential Oil" stays: it says what the product holds.)"""
+    low = printed.lower().strip(" .,;:*")
+    if not low:
+        return None
+    if _CODE.match(low):
+        return "formula or batch code"
+    if _ARTICLE.search(low):
+        return "part of an article (not a substance)"
+    if _FACTS.match(low):
+        return "nutrition-facts row"
+    words = _CLAIM_TOKEN.findall(low)
+    if words and all(w in _CLAIM_WORDS for w in words) and any(w in _CLAIM_CORE for w in words):
+        return "claim"
+    return None
