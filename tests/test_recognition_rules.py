@@ -171,3 +171,32 @@ def test_rewrites_take_only_one_substance():
     assert c.lookup("Extract of Foo USP").inci is None
     c = Canonicalizer(["FOO EXTRACT"], {})
     assert c.lookup("Extract of Foo USP").inci == "FOO EXTRACT"
+
+
+# -- singular/plural, key-ingredient blurbs, CAS index names printed inverted -----------------
+
+@pytest.mark.parametrize("catalog,pid,raw,inci", [
+    ("sephora_2023", "P483156", "Collagen Amino Acid", "COLLAGEN AMINO ACIDS"),
+    ("cosmetics_2017", "cosmetics_2017:1077", "Iron Oxide", "IRON OXIDES"),
+    ("cosmetics_2017", "cosmetics_2017:584", "Salicylic Acid: Reduces", "SALICYLIC ACID"),
+])
+def test_number_variants_and_blurbs(product, catalog, pid, raw, inci):
+    m = mention(read_list(product(catalog, pid)), raw)
+    assert m.inci == inci and m.recognized
+
+
+def test_blurb_keeps_its_class(product):
+    # the key-ingredient blurb names a BHA: dropping it as prose would lose the flag
+    m = mention(read_list(product("cosmetics_2017", "cosmetics_2017:584")), "Salicylic Acid:")
+    assert "bha" in m.classes
+
+
+def test_cas_index_name_printed_inverted(product):
+    p = read_list(product("sephora_2023", "P467146"))  # "1,6-Nonadien-3-ol, 3,7-dimethyl (freesia note...)"
+    m = mention(p, "1,6-Nonadien-3-ol")
+    assert m.inci == "ETHYL LINALOOL" and m.recognized
+    # never the acid when the next piece names its ester
+    p = read_list("Water, propanoic acid, 2-methyl-, 1,1-dimethyl-2-phenylethyl ester, Glycerin")
+    assert "ISOBUTYRIC ACID" not in [m.inci for m in p.ingredients]
+    p = read_list("Water, Propanoic Acid, 2-Methyl, 1,1-Dimethyl-2-Phenylethyl Ester")
+    assert "ISOBUTYRIC ACID" not in [m.inci for m in p.ingredients]

@@ -312,10 +312,24 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                 # 6,6,9a-tetramethyl-" -> "dodecahydro-3a,6,6,9a-tetramethylnaphtho[2,1-b]furan"
                 uninverted = u.name + t.name[:1].lower() + t.name[1:]
                 m = canon.lookup(uninverted)
+                if i + 2 < len(toks) and rules.ester_follows(toks[i + 2].name):
+                    m = NO_MATCH  # "Propanoic acid, 2-methyl-, ... ester" is not the acid
                 out.append(_Token(f"{t.raw}, {u.raw}", uninverted if m.kind else f"{t.name}, {u.raw}",
                                   t.percent, m, (), m.kind is not None, t.section, t.component))
                 i += 2
                 continue
+            if t.match.kind is None and u.match.kind is None and t.section == u.section \
+                    and t.component == u.component:
+                # the same, but a tail without its dash or with a note ("1,6-Nonadien-3-ol",
+                # "3,7-dimethyl (freesia note)"): taken only when the name is known
+                nxt = toks[i + 2].name if i + 2 < len(toks) else None
+                hit = next((c for c in (canon.lookup(x) for x in rules.uninverted(t.name, u.name, nxt))
+                            if c.kind is not None and c.via != "rule"), None)
+                if hit is not None:
+                    out.append(_Token(f"{t.raw}, {u.raw}", f"{t.name}, {u.name}", t.percent, hit, (),
+                                      True, t.section, t.component))
+                    i += 2
+                    continue
             if (t.match.kind is None or u.match.kind is None) and t.section == u.section \
                     and t.component == u.component:
                 joined = f"{t.name} {u.name}"

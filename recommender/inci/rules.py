@@ -20,6 +20,8 @@ answers a family of real labels:
   "Glycerin USP", "Indole Pure", "Avobenzone Sunscreen", "Citric Acid Formula #305-1".
 - a free-from or grade claim before the name: "Phthalate-Free Fragrance",
   "Phthalates Free Fragrance", "Food-Grade Paraffin", "All-Natural Beeswax".
+- singular for plural and back, one word at a time: "Acrylate Copolymer" (ACRYLATES
+  COPOLYMER), "Iron Oxide" (IRON OXIDES), "Collagen Amino Acid" (COLLAGEN AMINO ACIDS).
 - "Vitamin B3 as Niacinamide", "Zinc as Zinc Bisglycinate": the form after "as" is what the
   product holds (the bracketed "(as ...)" form is read by the parser).
 - a key-ingredient blurb: "Salicylic Acid: Reduces pore blockages and supports ...",
@@ -43,6 +45,18 @@ PARTS = frozenset((
 ))
 # what is made of the part
 PREPARATIONS = frozenset(("EXTRACT", "OIL", "BUTTER", "WATER", "JUICE", "POWDER", "WAX", "CERA"))
+# words that say which part, form or process, never part of a common name: a rule that drops
+# a common name stops at them ("Borago Officinalis Flowers Extract" is not the plant extract)
+_NOT_COMMON = PARTS | PREPARATIONS | {p + "S" for p in PARTS | PREPARATIONS} | frozenset((
+    "LEAVES", "BERRIES", "BLOSSOM", "BLOSSOMS", "PETALS", "HIP", "HIPS", "GERM", "BRAN",
+    "STRAW", "STALK", "STALKS", "SHOOT", "SHOOTS", "TOPS", "WHOLE", "FERMENT", "FERMENTED",
+    "HYDROLYZED", "HYDROLYSED", "HYDROGENATED", "ACETYLATED", "EXO", "CELL", "CELLS",
+    "CULTURE", "LYSATE", "FILTRATE", "MEAL", "FLOUR", "ABSOLUTE", "CONCRETE", "RESINOID",
+    "TINCTURE", "ESSENCE", "INFUSION", "DISTILLATE", "HYDROSOL", "LATEX", "GEL", "PULP",
+    "PUREE", "RIND", "ZEST", "ESSENTIAL", "UNSAPONIFIABLES", "PROTEIN", "PROTEINS", "STEROLS",
+    "ACID", "ACIDS", "AMINO", "WAXES", "ESTERS", "GLYCERIDES", "POLYSACCHARIDE", "SPROUT",
+    "PLANT",
+))
 
 _SPLIT = re.compile(r"^([^()]+?)\s*\(([^()]+)\)\s*([^()]*)$")
 _BINOMIAL = re.compile(r"^[A-Z][A-Z\-]+ [A-Z][A-Z\-]+(?: [A-Z][A-Z\-]+)?$")
@@ -92,10 +106,13 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset()) -> Iterator[tupl
                 continue
             rest = words[n_latin:]
             i = 0
-            while i < len(rest) and rest[i] not in PARTS and rest[i] not in PREPARATIONS \
+            while i < len(rest) and rest[i] not in _NOT_COMMON \
                     and " ".join(words[:n_latin + i + 1]) not in prefixes:
                 i += 1
             dropped = rest[:i]
+            if i < len(rest) and rest[i] in _NOT_COMMON and rest[i] not in PARTS \
+                    and rest[i] not in PREPARATIONS:
+                break  # a form or process word ("Flowers", "Hydrolyzed"): not a common name
             if any(" ".join(dropped[j:j + 2]) in prefixes for j in range(len(dropped))):
                 break  # another Latin name ("Lavandula Angustifolia Rosmarinus Officinalis
                 # Extract" is two names run together, not one with a common name)
@@ -134,6 +151,17 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset()) -> Iterator[tupl
             yield head, False
             if head.startswith("AND "):
                 yield head[4:], False
+    if "(" not in s and len(words) <= 8:
+        # singular and plural: "Acrylate Copolymer" (ACRYLATES COPOLYMER), "Iron Oxide",
+        # "Collagen Amino Acid" (COLLAGEN AMINO ACIDS)
+        for i, w in enumerate(words):
+            for j, p in enumerate(w.split("/")):
+                if len(p) < 4 or not p.isalpha():
+                    continue
+                q = p[:-1] if p.endswith("S") and not p.endswith("SS") else p + "S"
+                parts = w.split("/")
+                parts[j] = q
+                yield " ".join([*words[:i], "/".join(parts), *words[i + 1:]]), False
     stripped = _LEADING.sub("", _TRAILING.sub("", s)).strip(" *")
     for v in dict.fromkeys((s, stripped)):
         if not v or "(" in v:
@@ -210,3 +238,32 @@ def not_a_name(printed: str) -> str | None:
     if words and all(w in _CLAIM_WORDS for w in words) and any(w in _CLAIM_CORE for w in words):
         return "claim"
     return None
+
+
+# -- CAS index names printed inverted ---------------------------------------------------------
+
+# a substituent prefix printed after the comma of a CAS index name, a note in brackets aside:
+# "3,7-Dimethyl (Freesia Note/Safe Synthetic)", "2-Ethyl-3-Hydroxy", ".alpha.-Methyl"
+_SUBSTITUENT = re.compile(r"^\.?[0-9a-z(\[.][^\s]*$", re.IGNORECASE)
+_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+_ESTER_NEXT = re.compile(r"\b(?:esters?|salts?|ethers?)\b", re.IGNORECASE)
+
+
+def uninverted(head: str, tail: str, following: str | None = None) -> list[str]:
+    """Readings of a CAS index name printed inverted and cut at its comma by the splitter:
+    ("1,6-Nonadien-3-ol", "3,7-dimethyl (freesia note/safe synthetic)") ->
+    ["3,7-dimethyl-1,6-Nonadien-3-ol", ...]. Nothing when the next token names an ester or salt
+    of it ("Propanoic acid, 2-methyl-, 1,1-dimethyl-2-phenylethyl ester" is not the acid)."""
+    if ester_follows(following):
+        return []
+    sub = _NOTE.sub("", tail).strip()
+    if not sub or not _SUBSTITUENT.match(sub) or not any(c.isalpha() for c in sub):
+        return []
+    sub = sub.rstrip("-")
+    h = head.strip()
+    return [f"{sub}-{h}", f"{sub}{h}"]
+
+
+def ester_follows(following: str | None) -> bool:
+    """The token after an inverted CAS name names an ester or salt of it."""
+    return following is not None and _ESTER_NEXT.search(following) is not None

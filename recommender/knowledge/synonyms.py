@@ -114,6 +114,10 @@ _PLAIN_WORDS = frozenset((
     "wax", "butter", "milk", "clay", "musk", "amber", "honey", "sugar", "salt", "vinegar",
 ))
 _SUBSTITUENT = re.compile(r"(?:mono|di|tri|tetra|penta|hexa)?[a-z]+(?:yl|ylene|ylidene)")
+# a substituent with its locants ("2-methylpropyl" in isobutane's record): a piece of other
+# names ("Tetrahydro-4-methyl-2-(2-methylpropyl)-2H-pyran-4-ol"), never the substance
+_LOCANT_SUBSTITUENT = re.compile(
+    r"(?:\d+(?:,\d+)*-)+[a-z]*(?:methyl|ethyl|propyl|butyl|pentyl|hexyl|heptyl|octyl|nonyl|decyl)")
 # Words marking another material, grade, form or preparation than the pure substance.
 _FORM_WORDS = frozenset((
     "solution", "solutions", "soln", "mixture", "mixtures", "mixt", "mix", "blend", "usp",
@@ -340,9 +344,11 @@ def _name_filter(
         return "us_colour_name"
     if _GROUP.match(name):
         return "group"
-    if " " not in name and "-" not in name and (name in _PLAIN_WORDS or _SUBSTITUENT.fullmatch(name)):
+    if " " not in name and (("-" not in name and (name in _PLAIN_WORDS or _SUBSTITUENT.fullmatch(name)))
+                            or _LOCANT_SUBSTITUENT.fullmatch(name)):
         # product words and bare substituent names that labels print as pieces of other
-        # names: "lotion" (UREA), "refresh" (VP), "dimethyl" (ETHANE), "hexylene" (HEXENE)
+        # names: "lotion" (UREA), "refresh" (VP), "dimethyl" (ETHANE), "hexylene" (HEXENE),
+        # "2-methylpropyl" (ISOBUTANE)
         return "word"
     if vocabulary is not None and (
         any(len(w) >= 3 and w.isalpha() and w not in vocabulary for w in words)
