@@ -200,3 +200,14 @@ def test_cas_index_name_printed_inverted(product):
     assert "ISOBUTYRIC ACID" not in [m.inci for m in p.ingredients]
     p = read_list("Water, Propanoic Acid, 2-Methyl, 1,1-Dimethyl-2-Phenylethyl Ester")
     assert "ISOBUTYRIC ACID" not in [m.inci for m in p.ingredients]
+
+
+@pytest.mark.parametrize("printed,inci", [
+    ("Red Raspberry Seed Oil (Rubus Idaeus)", "RUBUS IDAEUS SEED OIL"),
+    ("Aloe Leaf Juice (Aloe Barbadensis)", "ALOE BARBADENSIS LEAF JUICE"),
+    ("Lavender Flower (Lavandula Angustifolia) Essential Oil", "LAVANDULA ANGUSTIFOLIA FLOWER OIL"),
+    ("Tangerine (Citrus Tangerina) Oil", None),        # no part printed
+    ("Neroli Oil (Citrus Aurantium Amara)", None),     # neroli names the flower, not printed
+])
+def test_common_name_first_latin_name_in_brackets(canon, printed, inci):
+    assert canon.lookup(printed).inci == inci

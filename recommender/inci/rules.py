@@ -12,9 +12,10 @@ answers a family of real labels:
   "Matricaria Recutita (Blue Chamomile Flower) Oil" -> MATRICARIA RECUTITA FLOWER OIL.
   Without a printed part word nothing is read: "Petitgrain (Citrus Reticulata) Oil" and
   "Cedrus Atlantica (Atlas Cedarwood Oil)" name the part only in a common name.
-- ``Latin name in the brackets``: "Queensland Nut (Macadamia Ternifolia) Seed Oil" ->
-  MACADAMIA TERNIFOLIA SEED OIL (again only with a printed part word: the common name
-  "Neroli" or "Petitgrain" may itself say which part).
+- ``Latin name in the brackets``: "Queensland Nut (Macadamia Ternifolia) Seed Oil",
+  "Red Raspberry Seed Oil (Rubus Idaeus)", "Lavender Flower (Lavandula Angustifolia)
+  Essential Oil" -> GENUS SPECIES PART OIL (again only with a printed part word: the common
+  name "Neroli" or "Petitgrain" may itself say which part).
 - ``Extract of X`` / ``Oil of X`` word order -> "X Extract" / "X Oil".
 - a pharmacopoeia grade or a drug-facts purpose after the name: "Stearic Acid USP",
   "Glycerin USP", "Indole Pure", "Avobenzone Sunscreen", "Citric Acid Formula #305-1".
@@ -138,9 +139,19 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset()) -> Iterator[tupl
                     if parts and not prep:
                         yield f"{out} {' '.join(parts)} {t_prep}", t_ess
         if _BINOMIAL.match(inner) and tail_words:
-            # "Queensland Nut (Macadamia Ternifolia) Seed Oil"
+            # "Queensland Nut (Macadamia Ternifolia) Seed Oil", "Lavender Flower (Lavandula
+            # Angustifolia) Essential Oil"
             parts, prep, ess = _part_tail(tail_words)
-            if parts and prep and len(parts) + 1 + ess == len(tail_words):
+            if prep and len(parts) + 1 + ess == len(tail_words):
+                if not parts:  # the part printed before the bracket
+                    o_parts, o_prep, _ = _part_tail(out.split())
+                    parts = o_parts if not o_prep else []
+                if parts:
+                    yield f"{inner} {' '.join(parts)} {prep}", ess
+        elif _BINOMIAL.match(inner):
+            # "Red Raspberry Seed Oil (Rubus Idaeus)", "Aloe Leaf Juice (Aloe Barbadensis)"
+            parts, prep, ess = _part_tail(out.split())
+            if parts and prep:
                 yield f"{inner} {' '.join(parts)} {prep}", ess
     if ":" in s:
         # a key-ingredient blurb: "Salicylic Acid: Reduces pore blockages ...", "Vitamin E:
