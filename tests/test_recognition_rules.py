@@ -105,6 +105,8 @@ def test_article_parts_and_facts_rows_are_set_aside(product):
     p = read_list(product("sephora_2023", "P481175"))  # a supplement-facts panel
     assert not any(m.raw.startswith(("Serving Size", "Total Carbohydrate")) for m in p.ingredients)
     assert rules.not_a_name("Sponge") is None  # SPONGE is an INCI name (a sea sponge)
+    assert rules.not_a_name("Percent alcohol: 79% vol.") == "alcohol strength"
+    assert rules.not_a_name("Alcohol") is None
 
 
 def test_formula_codes_are_set_aside(product):

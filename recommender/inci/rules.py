@@ -30,6 +30,13 @@ answers a family of real labels:
   it; dropping the blurb as prose would lose a salicylic acid flag).
 
 ``essential`` marks a rewrite that dropped "Essential": it may only reach a volatile oil.
+
+``not_a_name`` says which printed tokens are no ingredient at all (the parser sets them aside
+with a note, outside the declared mentions): claims ("Pure", "FDA Approved", "Naturally
+Derived"), manufacturers' formula codes ("F.I.L. C179346/1", "Il28-1"), parts of an article
+(a candle's "100% Cotton Wick"), nutrition-facts rows and a perfume's alcohol strength.
+``uninverted`` reads a CAS index name the splitter cut at its comma ("1,6-Nonadien-3-ol,
+3,7-dimethyl (freesia note)").
 """
 
 from __future__ import annotations
@@ -226,16 +233,20 @@ _CODE = re.compile(
 # parts of an article, not substances: a candle's wick, a brush's bristles
 _ARTICLE = re.compile(r"(?:^|\s)(?:wicks?|bristles|ferrules?|applicators?)$")
 # nutrition- and supplement-facts rows and dose fragments ("Serving Size - 1 Packet",
-# "Total Carbohydrate 1g (<1% DV*)", "800mcg RAE (200% DV*)")
+# "Total Carbohydrate 1g (<1% DV*)", "800mcg RAE (200% DV*)"), a perfume's alcohol strength
+# ("Percent alcohol: 79% vol.", "80% Vol.")
 _FACTS = re.compile(
     r"^(?:serving size|servings per|amount per serving|calories\b|total (?:fat|carbohydrates?|"
     r"sugars?)\b|dietary fiber|added sugars|% ?daily value|daily value|\d[\d,.]*\s*(?:mcg|mg|g|iu)\b"
     r".*\bdv\b)")
+_STRENGTH = re.compile(
+    r"^(?:percent alcohol\b|alcohol (?:content|by volume)\b|vol$|\d+(?:[.,]\d+)?\s*%\s*vol$)")
 
 
 def not_a_name(printed: str) -> str | None:
     """Why a printed token is not an ingredient (a claim, a formula code, an article part,
-    a nutrition-facts row), or None. ("* Essential Oil" stays: it says what the product holds.)"""
+    a nutrition-facts row, a perfume's alcohol strength), or None. ("* Essential Oil" stays:
+    it says what the product holds.)"""
     low = printed.lower().strip(" .,;:*")
     if not low:
         return None
@@ -245,6 +256,8 @@ def not_a_name(printed: str) -> str | None:
         return "part of an article (not a substance)"
     if _FACTS.match(low):
         return "nutrition-facts row"
+    if _STRENGTH.match(low):
+        return "alcohol strength"
     words = _CLAIM_TOKEN.findall(low)
     if words and all(w in _CLAIM_WORDS for w in words) and any(w in _CLAIM_CORE for w in words):
         return "claim"
