@@ -213,3 +213,15 @@ def test_cas_index_name_printed_inverted(product):
 ])
 def test_common_name_first_latin_name_in_brackets(canon, printed, inci):
     assert canon.lookup(printed).inci == inci
+
+
+@pytest.mark.parametrize("catalog,pid", [
+    ("cosmetics_2017", "cosmetics_2017:260"),  # only blurbs: "-Aloe Vera: Calms and conditions skin."
+    ("sephora_2023", "P501718"),               # a candle: "... Paraffin-Free. 100% Braided Cotton Wick."
+    ("sephora_2023", "P481160"),               # a brush: "Vegan Bristles, 25% PCR Handle."
+])
+def test_no_ingredient_list_is_not_read_as_one(product, catalog, pid):
+    # a partial list made of marketing blurbs or an article's materials must not pass for the
+    # product's ingredient list (it would look safe)
+    p = read_list(product(catalog, pid))
+    assert not p.found and p.status == "prose" and not p.ingredients

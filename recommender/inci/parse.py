@@ -130,6 +130,8 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
     if not hits:
         reason = "prose" if notes else "empty"
         return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
+    if clean_run and ":" in hits[0][0][0] and all(rules.is_blurb(h[0][0]) for h in hits):
+        clean_run = False  # only key-ingredient blurbs: judged by _mostly_prose below
     if clean_run and len(components) == 1 and all(h[1] == "declared" for h in hits):
         result.ingredients = [
             Mention(h[0], h[1], i, "declared", 0, h[2], h[4], h[3].inci, h[3].kind, h[3].score,
@@ -615,9 +617,13 @@ def _number_reordered(toks: list[_Token]) -> list[Mention]:
 
 
 def _mostly_prose(result: ParsedList) -> bool:
+    if result.ingredients and all(rules.is_blurb(m.raw) for m in result.ingredients):
+        return True  # only key-ingredient blurbs ("Vitamin E: Offers antioxidant ..."): a
+        # partial list from marketing text must not pass for the product's list
     if any(m.match is not None for m in result.ingredients):
         return False
-    if any(note.startswith("free-from claim") for note in result.problems):
-        return True  # a statement of what the product does not contain, and nothing known
+    if any(note.startswith(("free-from claim", "claim set aside", "part of an article"))
+           for note in result.problems):
+        return True  # a statement of what the product does (not) contain, and nothing known
     words = sum(len(m.name.split()) for m in result.ingredients)
     return len(result.ingredients) <= 2 and words >= 8

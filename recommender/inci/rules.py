@@ -291,3 +291,10 @@ def uninverted(head: str, tail: str, following: str | None = None) -> list[str]:
 def ester_follows(following: str | None) -> bool:
     """The token after an inverted CAS name names an ester or salt of it."""
     return following is not None and _ESTER_NEXT.search(following) is not None
+
+
+def is_blurb(printed: str) -> bool:
+    """A key-ingredient blurb: a name, a colon and a sentence ("-Aloe Vera: Calms and
+    conditions skin.")."""
+    head, sep, tail = printed.partition(":")
+    return bool(sep) and bool(head.strip()) and len(tail.split()) >= 2
