@@ -104,6 +104,7 @@ class Canonicalizer:
         self.resolve_cache: dict = {}  # the parser's reading of one name through its alternatives
         self._completions: dict[str, Match] = {}
         self._latin: frozenset[str] | None = None  # first two/three words of known names
+        self._vocab: frozenset[str] = frozenset()  # every word of a known name
 
     def is_name(self, inci: str) -> bool:
         return fold.key(inci) in self._exact
@@ -152,7 +153,10 @@ class Canonicalizer:
             self._latin = frozenset(
                 " ".join(k.split(" ")[:n]) for k in self._exact for n in (2, 3)
                 if k.count(" ") >= n)
-        for cand, essential in rules.rewrites(name, self._latin):
+            self._vocab = frozenset(
+                w for k in (*self._exact, *self._alias, *self._synonym)
+                for w in re.split(r"[ /]", k) if w)
+        for cand, essential in rules.rewrites(name, self._latin, self._vocab):
             m = self._lookup_plain(cand)
             if m.kind is None or (essential and m.inci not in self.essential_oils):
                 continue

@@ -95,12 +95,15 @@ def _part_tail(words: list[str]) -> tuple[list[str], str | None, bool]:
     return parts, prep, essential
 
 
-def rewrites(name: str, prefixes: frozenset[str] = frozenset()) -> Iterator[tuple[str, bool]]:
+def rewrites(name: str, prefixes: frozenset[str] = frozenset(),
+             vocab: frozenset[str] | None = None) -> Iterator[tuple[str, bool]]:
     """Candidate readings of one printed name (upper case), most literal first.
 
     ``prefixes``: the first words of known names, joined (``"CAMELLIA SINENSIS"``, ...): a
     common name printed without brackets after the Latin one is dropped only where the Latin
     name ends ("Camellia Sinensis Green Tea Leaf Extract", never "Citrus Aurantium Dulcis").
+    ``vocab``: every word of a known name (folded); when given, a singular/plural variant is
+    tried only when the new word is one (a cheap bound: most misses try none).
     """
     s = " ".join(name.upper().replace("[", "(").replace("]", ")").split())
     if not s:
@@ -177,6 +180,8 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset()) -> Iterator[tupl
                 if len(p) < 4 or not p.isalpha():
                     continue
                 q = p[:-1] if p.endswith("S") and not p.endswith("SS") else p + "S"
+                if vocab is not None and q not in vocab:
+                    continue
                 parts = w.split("/")
                 parts[j] = q
                 yield " ".join([*words[:i], "/".join(parts), *words[i + 1:]]), False
