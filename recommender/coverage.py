@@ -3,7 +3,8 @@ the rest are not.
 
 Answers the retailer's "can I trust this on my catalog?" and the README's parsing figures:
 recognised = exact or alias-table matches only (a scraper-cut name completed from a unique
-prefix counts as alias and is shown apart); fuzzy matches are counted apart; the
+prefix counts as alias and is shown apart, and so do names reached by one of the general
+rewrites of ``recommender.inci.rules``); fuzzy matches are counted apart; the
 denominator is every declared token the parser emits. Each frequent unrecognised name gets
 a reason (a close spelling of a known name, a name cut short by a scraper, a word cut
 short, or absent from the CosIng 2020 inventory and the alias table).
@@ -88,6 +89,8 @@ def coverage_report(texts: Iterable[object], *, top: int = 50, name: str = "",
             kinds[m.match or "unmatched"] += 1
             if m.match == "alias":
                 via[m.match_via] += 1
+            if m.match_via == "rule" and m.recognized:
+                via["rule_any"] += 1
             if not m.recognized:
                 key = m.name.lower()
                 unrec[key] += 1
@@ -114,6 +117,7 @@ def coverage_report(texts: Iterable[object], *, top: int = 50, name: str = "",
         "alias_curated": via["aliases"],
         "alias_synonyms": via["synonyms"],
         "alias_prefix": via["prefix"],
+        "rule": via["rule_any"],
         "fuzzy": kinds["fuzzy"],
         "unmatched": kinds["unmatched"],
         "recognised_rate": round(recognised / declared, 4) if declared else None,
@@ -131,7 +135,8 @@ def format_coverage(r: dict) -> str:
         f"  recognised (exact + alias): {r['exact'] + r['alias']:,} = {100 * (r['exact'] + r['alias']) / d:.2f} %"
         f"  (exact {r['exact']:,}, alias {r['alias']:,}: curated table {r['alias_curated']:,}, "
         f"generated synonyms {r['alias_synonyms']:,}, completed from a unique prefix "
-        f"{r.get('alias_prefix', 0):,})",
+        f"{r.get('alias_prefix', 0):,}; of all recognised, reached by a general rewrite "
+        f"rule {r.get('rule', 0):,})",
         f"  fuzzy (not counted): {r['fuzzy']:,} = {100 * r['fuzzy'] / d:.2f} %",
         f"  unmatched: {r['unmatched']:,} = {100 * r['unmatched'] / d:.2f} %",
         "unrecognised mentions by reason: "

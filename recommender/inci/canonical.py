@@ -14,9 +14,21 @@ set of restricted names. Lookup order, most trustworthy first:
    name ends with, and that exactly one known name continues by at most two words
    (``complete``). A cut name that
    several names continue ("Butyrospermum Parkii": butter, butter extract, oil ...) is refused;
-4. ``fuzzy`` (not "recognized"): a close spelling of exactly one name, refused when the
+4. ``rule`` (``Match.via``; kind of the name it reaches): general rewrites of how labels
+   print a name, each tried only after the above failed, and taken only when every rewrite
+   that reaches a known name reaches the same one (``rules.rewrites``): a botanical whose
+   plant part is printed inside the brackets ("Thymus Vulgaris (Thyme Leaf Oil)",
+   "Matricaria Recutita (Blue Chamomile Flower) Oil") or whose Latin name is the bracket
+   ("Queensland Nut (Macadamia Ternifolia) Seed Oil"), "Extract of X", a grade or drug-facts
+   purpose after the name ("Stearic Acid USP", "Avobenzone Sunscreen"), a free-from or grade
+   claim before it ("Phthalate-Free Fragrance", "Food-Grade Paraffin"), "Vitamin B3 as
+   Niacinamide";
+5. ``fuzzy`` (not "recognized"): a close spelling of exactly one name, refused when the
    target is restricted or prohibited, when the numbers differ (Peptide-4/-7, PEG-8/-80),
-   or when short letter codes differ (Ceramide NP/AP). The score is reported.
+   when short letter codes differ (Ceramide NP/AP), when a word is further from its
+   counterpart than a typo goes ("Dioctyl" -> DICETYL, "Bronze" -> BRONZITE, "Seed" ->
+   PEEL) or names another carbon chain (Dicaprylate/Dicaprate), or when a multiplier is
+   added or lost (Cyclohexanemethanol -> CYCLOHEXANE DIMETHANOL). The score is reported.
 
 A name that stays unmatched is returned as such; the caller lists it, never drops it.
 """
@@ -28,7 +40,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from recommender.inci import fold
+from recommender.inci import fold, rules
 
 _DIGITS = re.compile(r"\d+")
 _CODES = re.compile(r"\b[A-Z]{1,3}\b")
@@ -39,7 +51,7 @@ class Match:
     inci: str | None
     kind: str | None          # "exact" | "alias" | "fuzzy" | None
     score: float | None
-    via: str | None = None    # which table: "inventory", "aliases", "synonyms", None
+    via: str | None = None    # "inventory", "aliases", "synonyms", "prefix", "rule", "fuzzy"
 
 
 NO_MATCH = Match(None, None, None)
@@ -91,6 +103,8 @@ class Canonicalizer:
         self.run_cache: dict = {}    # the parser's split of names printed without separators
         self.resolve_cache: dict = {}  # the parser's reading of one name through its alternatives
         self._completions: dict[str, Match] = {}
+        self._latin: frozenset[str] | None = None  # first two/three words of known names
+        self._vocab: frozenset[str] = frozenset()  # every word of a known name
 
     def is_name(self, inci: str) -> bool:
         return fold.key(inci) in self._exact
@@ -130,6 +144,49 @@ class Canonicalizer:
         hit = self._synonym_loose.get(lk)
         if hit is not None:
             return Match(hit, "alias", 100.0, "synonyms")
+        return self._rewritten(name)
+
+    def _rewritten(self, name: str) -> Match:
+        """The one known name the general rewrites of ``name`` reach (``rules``), else none."""
+        found: dict[str, Match] = {}
+        if self._latin is None:
+            self._latin = frozenset(
+                " ".join(k.split(" ")[:n]) for k in self._exact for n in (2, 3)
+                if k.count(" ") >= n)
+            self._vocab = frozenset(
+                w for k in (*self._exact, *self._alias, *self._synonym)
+                for w in re.split(r"[ /]", k) if w)
+        for cand, essential in rules.rewrites(name, self._latin, self._vocab):
+            m = self._lookup_plain(cand)
+            if m.kind is None or (essential and m.inci not in self.essential_oils):
+                continue
+            found.setdefault(m.inci, m)
+        if len(found) != 1:
+            return NO_MATCH  # nothing, or two readings: never guess between substances
+        (m,) = found.values()
+        return Match(m.inci, m.kind, 100.0, "rule")
+
+    def _lookup_plain(self, name: str) -> Match:
+        """Exact or alias match of ``name`` as written (no rewrites)."""
+        k = fold.key(name)
+        if not k:
+            return NO_MATCH
+        hit = self._exact.get(k)
+        if hit is not None:
+            return Match(self._alias.get(k) or hit, "exact", 100.0, "inventory")
+        for table, kind, via in ((self._alias, "alias", "aliases"),
+                                 (self._synonym, "alias", "synonyms")):
+            hit = table.get(k)
+            if hit is not None:
+                return Match(hit, kind, 100.0, via)
+        lk = fold.loose_of_key(k)
+        hit = self._loose.get(lk)
+        if hit is not None:
+            return Match(self._alias.get(fold.key(hit)) or hit, "exact", 100.0, "inventory")
+        hit = self._alias_loose.get(lk) or self._synonym_loose.get(lk)
+        if hit is not None:
+            return Match(hit, "alias", 100.0,
+                         "aliases" if lk in self._alias_loose else "synonyms")
         return NO_MATCH
 
     def complete(self, name: str) -> Match:
@@ -204,7 +261,44 @@ class Canonicalizer:
 
 
 def _same_identity(a: str, b: str) -> bool:
-    """Numbers and short letter codes must agree: never Peptide-4 -> Peptide-7, NP -> AP."""
+    """Numbers and short letter codes must agree: never Peptide-4 -> Peptide-7, NP -> AP; and
+    the words must differ only as typos do (``_typo_words``)."""
     if _DIGITS.findall(a) != _DIGITS.findall(b):
         return False
-    return _CODES.findall(a) == _CODES.findall(b)
+    if _CODES.findall(a) != _CODES.findall(b):
+        return False
+    return _typo_words(a, b)
+
+
+_WORDS = re.compile(r"[A-Z]+")
+_MULTIPLIER = re.compile(r"(?<![A-Z])(?:DI|TRI|TETRA|PENTA|HEXA|BIS|TRIS|MONO|SESQUI)(?=[A-Z]{4})")
+# carbon-chain and fatty stems: two names that differ in one of these are two substances
+# (Dioctyl/Dicetyl, Dicaprylate/Dicaprate, Olivate/Oleate, Hexadecane/Hexadecene aside)
+_CHAINS = re.compile(
+    r"CAPRYL|CAPRO|CAPR|LAUR|MYRIST|PALMIT|ISOSTEAR|STEAR|LINOLEN|LINOLE|RICINOLE|OLE|OLIV|"
+    r"BEHEN|ARACHID|ERUC|CET|OCT|UNDEC|DODEC|TRIDEC|DEC|NON|HEPT|HEX|PENT|BUT|PROP|ETH|METH|COCO")
+
+
+def _typo_words(a: str, b: str) -> bool:
+    """A typo changes a letter or two in a long word; it does not swap one word for another
+    ("Dioctyl" -> DICETYL, "Bronze" -> BRONZITE, "Seed" -> PEEL), name another carbon chain
+    ("Dicaprylate" -> DICAPRATE), or add or drop a multiplier ("Cyclohexanemethanol" ->
+    CYCLOHEXANE DIMETHANOL)."""
+    from rapidfuzz.distance import OSA
+
+    wa, wb = _WORDS.findall(a), _WORDS.findall(b)
+    if sorted(m for w in wa for m in _MULTIPLIER.findall(w)) \
+            != sorted(m for w in wb for m in _MULTIPLIER.findall(w)) \
+            and OSA.distance("".join(wa), "".join(wb)) > 1:
+        return False  # (one letter lost from "Tetra" is still a typo)
+    if len(wa) != len(wb):
+        return True  # words joined or split ("Capryl Capric" / "CAPRYLIC/CAPRIC"): the score decides
+    for x, y in zip(wa, wb, strict=True):
+        if x == y or x + "S" == y or y + "S" == x:
+            continue
+        if OSA.distance(x, y) > max(1, min(len(x), len(y)) // 5):
+            return False
+        cx, cy = set(_CHAINS.findall(x)), set(_CHAINS.findall(y))
+        if not (cx <= cy or cy <= cx):
+            return False
+    return True

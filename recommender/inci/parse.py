@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from recommender.inci import clean, split
+from recommender.inci import clean, rules, split
 from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
 from recommender.inci.model import Mention, ParsedList
 
@@ -130,6 +130,8 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
     if not hits:
         reason = "prose" if notes else "empty"
         return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
+    if clean_run and ":" in hits[0][0][0] and all(rules.is_blurb(h[0][0]) for h in hits):
+        clean_run = False  # only key-ingredient blurbs: judged by _mostly_prose below
     if clean_run and len(components) == 1 and all(h[1] == "declared" for h in hits):
         result.ingredients = [
             Mention(h[0], h[1], i, "declared", 0, h[2], h[4], h[3].inci, h[3].kind, h[3].score,
@@ -194,6 +196,9 @@ def _token(raw: str, canon: Canonicalizer):
     printed = " ".join(raw.split())
     if _FOOTNOTE.match(printed) or split.is_prose(printed):
         return f"footnote or prose set aside: {printed[:80]!r}"
+    why = rules.not_a_name(printed)
+    if why is not None:
+        return f"{why} set aside: {printed[:80]!r}"
     name = printed
     percent = None
     if "%" in name:
@@ -309,10 +314,24 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                 # 6,6,9a-tetramethyl-" -> "dodecahydro-3a,6,6,9a-tetramethylnaphtho[2,1-b]furan"
                 uninverted = u.name + t.name[:1].lower() + t.name[1:]
                 m = canon.lookup(uninverted)
+                if i + 2 < len(toks) and rules.ester_follows(toks[i + 2].name):
+                    m = NO_MATCH  # "Propanoic acid, 2-methyl-, ... ester" is not the acid
                 out.append(_Token(f"{t.raw}, {u.raw}", uninverted if m.kind else f"{t.name}, {u.raw}",
                                   t.percent, m, (), m.kind is not None, t.section, t.component))
                 i += 2
                 continue
+            if t.match.kind is None and u.match.kind is None and t.section == u.section \
+                    and t.component == u.component:
+                # the same, but a tail without its dash or with a note ("1,6-Nonadien-3-ol",
+                # "3,7-dimethyl (freesia note)"): taken only when the name is known
+                nxt = toks[i + 2].name if i + 2 < len(toks) else None
+                hit = next((c for c in (canon.lookup(x) for x in rules.uninverted(t.name, u.name, nxt))
+                            if c.kind is not None and c.via != "rule"), None)
+                if hit is not None:
+                    out.append(_Token(f"{t.raw}, {u.raw}", f"{t.name}, {u.name}", t.percent, hit, (),
+                                      True, t.section, t.component))
+                    i += 2
+                    continue
             if (t.match.kind is None or u.match.kind is None) and t.section == u.section \
                     and t.component == u.component:
                 joined = f"{t.name} {u.name}"
@@ -322,7 +341,7 @@ def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
                     m, whole, _ = _resolve(joined, canon)
                     if not whole:
                         m = NO_MATCH
-                if m.kind is not None:
+                if m.kind is not None and m.via != "rule":  # rewrites read printed names only
                     out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
                                       m, (), True, t.section, t.component))
                     i += 2
@@ -545,7 +564,7 @@ def _relax(best: list, j: int, cand: tuple) -> None:
 
 def _span_match(span: str, canon: Canonicalizer) -> Match | None:
     m, whole, _ = _resolve(span, canon)
-    if m.kind is None or not whole:
+    if m.kind is None or not whole or m.via == "rule":
         return None
     # read as a list of aliases ("Aqua/Water/Eau"): every part must be a known name, or
     # "Acrylonitrile/Methyl Methacrylate/Vinylidene ... Limonene" would swallow its neighbours
@@ -598,9 +617,13 @@ def _number_reordered(toks: list[_Token]) -> list[Mention]:
 
 
 def _mostly_prose(result: ParsedList) -> bool:
+    if result.ingredients and all(rules.is_blurb(m.raw) for m in result.ingredients):
+        return True  # only key-ingredient blurbs ("Vitamin E: Offers antioxidant ..."): a
+        # partial list from marketing text must not pass for the product's list
     if any(m.match is not None for m in result.ingredients):
         return False
-    if any(note.startswith("free-from claim") for note in result.problems):
-        return True  # a statement of what the product does not contain, and nothing known
+    if any(note.startswith(("free-from claim", "claim set aside", "part of an article"))
+           for note in result.problems):
+        return True  # a statement of what the product does (not) contain, and nothing known
     words = sum(len(m.name.split()) for m in result.ingredients)
     return len(result.ingredients) <= 2 and words >= 8

@@ -52,6 +52,9 @@ FREE_FROM = re.compile(
 # "Paraben-, Phthalate-, and Cruelty-Free": suspended hyphens before a "-free" claim
 FREE_CLAIMS = re.compile(r"(?:\b[A-Za-z]+-\s*,\s*)+(?:and\s+)?[A-Za-z]+-free\b\.?", re.IGNORECASE)
 _HEADING_WORDS = re.compile(r"[A-Za-z0-9#]")
+_LIST_MARKER_TAIL = re.compile(
+    r"^\s*(?:(?:fragrance\s+)?allergens?|(?:also\s+)?contains?|plus|other|and|components?)\s*$",
+    re.IGNORECASE)
 _STOP = frozenset(
     ["the", "and", "to", "with", "for", "your", "you", "of", "is", "are", "it", "its", "this", "that", "from", "in", "on", "our", "be", "may", "helps", "help", "which", "while", "a", "an", "by", "as", "or", "not", "all", "can", "will", "more", "than", "has", "have", "been", "we", "their", "these", "those", "into", "most", "refer", "please", "aware", "change", "vary", "product", "packaging"]
 )
@@ -93,13 +96,28 @@ def is_prose(text: str) -> bool:
     return stop >= 2 and stop / len(words) >= 0.18
 
 
-def heading_of(line: str) -> str | None:
-    """The component name if this line is a heading ("Product variation 1:"), else None."""
+def heading_of(line: str, is_known=None) -> str | None:
+    """The component name if this line is a heading ("Product variation 1:"), else None.
+    ``is_known`` (name -> bool), when given, refuses a comma line holding two known names:
+    a list run into the next heading ("..., Eugenol, Geraniol. No.04 ... Eau de Parfum:")."""
     s = line.strip()
-    if not s.endswith(":") or len(s) > 100 or "," in s:
+    if not s.endswith(":"):
+        return None
+    if "," in s:
+        # shade and kit names may hold commas ("A5, B3, C2:", "Gold Lust Repair & Restore
+        # Shampoo:", a foundation's 30 shade names); a list line ending in a marker never is
+        parts = s[:-1].split(",")
+        if (len(s) > 800 or max(len(p) for p in parts) > 60 or s.count(":") > 1
+                or INGREDIENTS_MARKER.search(s) or MAY_CONTAIN.search(s)
+                or _LIST_MARKER_TAIL.match(parts[-1])):
+            return None
+        if is_known is not None and sum(1 for p in parts if is_known(p.strip())) >= 2:
+            return None
+    elif len(s) > 100:
         return None
     name = s[:-1].strip()
-    if not name or not _HEADING_WORDS.search(name) or len(name.split()) > 14:
+    if not name or not _HEADING_WORDS.search(name) \
+            or max(len(p.split()) for p in name.split(",")) > 14:
         return None
     if MAY_CONTAIN.fullmatch(s) or INGREDIENTS_MARKER.fullmatch(s):
         return None
@@ -131,7 +149,7 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
         line = raw_line.strip()
         if not line:
             continue
-        head = heading_of(line)
+        head = heading_of(line, is_known)
         if head is not None:
             start_component(head)
             continue

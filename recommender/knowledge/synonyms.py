@@ -24,7 +24,10 @@ Which real input or user need each rule answers:
   synonym plus words that occur only in botanical/mixture KB names, e.g. LEMON, SINENSIS),
   ``salt_ester`` (a salt, counter-ion or ester word not in the INCI name, or the INCI's
   counter-ion missing from the synonym: "benzoic acid" never maps to SODIUM BENZOATE),
-  ``acronym`` (at most 4 letters, punctuation aside: 'pol' is in 1-propanol's list, 'bha'
+  ``phrase`` (an English phrase, not a name: a function word such as "and", "with", "for",
+  "not" joins its words; PubChem lists product and grade names such as "dry and clear" for
+  benzoyl peroxide, "hefty dog and cat repellent" for cinnamal, "hydroquinone for
+  synthesis"), ``acronym`` (at most 4 letters, punctuation aside: 'pol' is in 1-propanol's list, 'bha'
   means salicylic acid on a skincare label), ``us_colour_name`` ("FD&C Blue No. 1": the
   curated alias table maps US colour names to CI numbers, which carry the pigment class),
   ``group`` ("vitamin b", "aldehydes", "keton": a group or class word, not one substance),
@@ -73,7 +76,7 @@ MIN_LEN, MAX_LEN = 3, 70
 
 # Order of the per-name filters (the first failing one is counted).
 NAME_FILTERS = (
-    "length", "code", "letters", "inverted", "malformed", "form", "mixture", "salt_ester",
+    "length", "code", "letters", "inverted", "malformed", "phrase", "form", "mixture", "salt_ester",
     "acronym", "us_colour_name", "group", "word", "trade_name", "other_compound", "heading",
     "material",
 )
@@ -111,6 +114,10 @@ _PLAIN_WORDS = frozenset((
     "wax", "butter", "milk", "clay", "musk", "amber", "honey", "sugar", "salt", "vinegar",
 ))
 _SUBSTITUENT = re.compile(r"(?:mono|di|tri|tetra|penta|hexa)?[a-z]+(?:yl|ylene|ylidene)")
+# a substituent with its locants ("2-methylpropyl" in isobutane's record): a piece of other
+# names ("Tetrahydro-4-methyl-2-(2-methylpropyl)-2H-pyran-4-ol"), never the substance
+_LOCANT_SUBSTITUENT = re.compile(
+    r"(?:\d+(?:,\d+)*-)+[a-z]*(?:methyl|ethyl|propyl|butyl|pentyl|hexyl|heptyl|octyl|nonyl|decyl)")
 # Words marking another material, grade, form or preparation than the pure substance.
 _FORM_WORDS = frozenset((
     "solution", "solutions", "soln", "mixture", "mixtures", "mixt", "mix", "blend", "usp",
@@ -179,6 +186,7 @@ _GROUP = re.compile(
     r"alcohols?|acids?|amines?|amides?|oxides?|sugars?|salts?|waxe?s?|resins?|gums?))$"
 )
 _ACRONYM = re.compile(r"^[^\W\d_]{1,4}$")
+_PHRASE = re.compile(r"(?<![\w\-])(?:and|with|for|or|not|to|from|in|by|the|against)(?![\w\-])")
 _STEREO_ONLY = re.compile(r"^[\d,\s\-()+]*(?:alpha|beta|gamma|delta|cis|trans|dl)[\d,\s\-()+]*$")
 _ACRONYM_PUNCT = re.compile(r"[\s.\-]+")
 # US colour additive names ("FD&C Blue No. 1", "D and C Red 33"): the curated alias table
@@ -313,6 +321,8 @@ def _name_filter(
         return "inverted"
     if _malformed(name):
         return "malformed"
+    if _PHRASE.search(name):
+        return "phrase"
     words = _words(name)
     trailing = _TRAILING.search(name)
     if (_TAG.search(name) or any(w in _FORM_WORDS for w in words)
@@ -334,9 +344,11 @@ def _name_filter(
         return "us_colour_name"
     if _GROUP.match(name):
         return "group"
-    if " " not in name and "-" not in name and (name in _PLAIN_WORDS or _SUBSTITUENT.fullmatch(name)):
+    if " " not in name and (("-" not in name and (name in _PLAIN_WORDS or _SUBSTITUENT.fullmatch(name)))
+                            or _LOCANT_SUBSTITUENT.fullmatch(name)):
         # product words and bare substituent names that labels print as pieces of other
-        # names: "lotion" (UREA), "refresh" (VP), "dimethyl" (ETHANE), "hexylene" (HEXENE)
+        # names: "lotion" (UREA), "refresh" (VP), "dimethyl" (ETHANE), "hexylene" (HEXENE),
+        # "2-methylpropyl" (ISOBUTANE)
         return "word"
     if vocabulary is not None and (
         any(len(w) >= 3 and w.isalpha() and w not in vocabulary for w in words)

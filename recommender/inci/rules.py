@@ -1,0 +1,305 @@
+"""General rewrites of how labels print an INCI name, for names no table knows as printed.
+
+The canonicaliser (``Canonicalizer._rewritten``) looks every rewrite up exactly and takes
+one only when all the rewrites that reach a known name reach the same one: a rule never
+chooses between two substances, and never invents a plant part the label does not print
+("Ginkgo Biloba Extract" stays unread: CosIng has a leaf and a seed extract). Each rule
+answers a family of real labels:
+
+- ``plant part inside the brackets``: the part is printed, but inside the common-name
+  bracket: "Thymus Vulgaris (Thyme Leaf Oil)", "Elettaria Cardamomum (Cardamom Seed Oil)",
+  "Citrus Limon (Cold-Pressed Lemon Peel Essential Oil)" -> GENUS SPECIES PART OIL;
+  "Matricaria Recutita (Blue Chamomile Flower) Oil" -> MATRICARIA RECUTITA FLOWER OIL.
+  Without a printed part word nothing is read: "Petitgrain (Citrus Reticulata) Oil" and
+  "Cedrus Atlantica (Atlas Cedarwood Oil)" name the part only in a common name.
+- ``Latin name in the brackets``: "Queensland Nut (Macadamia Ternifolia) Seed Oil",
+  "Red Raspberry Seed Oil (Rubus Idaeus)", "Lavender Flower (Lavandula Angustifolia)
+  Essential Oil" -> GENUS SPECIES PART OIL (again only with a printed part word: the common
+  name "Neroli" or "Petitgrain" may itself say which part).
+- ``Extract of X`` / ``Oil of X`` word order -> "X Extract" / "X Oil".
+- a pharmacopoeia grade or a drug-facts purpose after the name: "Stearic Acid USP",
+  "Glycerin USP", "Indole Pure", "Avobenzone Sunscreen", "Citric Acid Formula #305-1".
+- a free-from or grade claim before the name: "Phthalate-Free Fragrance",
+  "Phthalates Free Fragrance", "Food-Grade Paraffin", "All-Natural Beeswax".
+- singular for plural and back, one word at a time: "Acrylate Copolymer" (ACRYLATES
+  COPOLYMER), "Iron Oxide" (IRON OXIDES), "Collagen Amino Acid" (COLLAGEN AMINO ACIDS).
+- "Vitamin B3 as Niacinamide", "Zinc as Zinc Bisglycinate": the form after "as" is what the
+  product holds (the bracketed "(as ...)" form is read by the parser).
+- a key-ingredient blurb: "Salicylic Acid: Reduces pore blockages and supports ...",
+  "Zinc Oxide (OTC): Filters harmful UV rays" -> the name before the colon (the product holds
+  it; dropping the blurb as prose would lose a salicylic acid flag).
+
+``essential`` marks a rewrite that dropped "Essential": it may only reach a volatile oil.
+
+``not_a_name`` says which printed tokens are no ingredient at all (the parser sets them aside
+with a note, outside the declared mentions): claims ("Pure", "FDA Approved", "Naturally
+Derived"), manufacturers' formula codes ("F.I.L. C179346/1", "Il28-1"), parts of an article
+(a candle's "100% Cotton Wick"), nutrition-facts rows and a perfume's alcohol strength.
+``uninverted`` reads a CAS index name the splitter cut at its comma ("1,6-Nonadien-3-ol,
+3,7-dimethyl (freesia note)").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# plant parts as CosIng prints them (a slash joins several: "LEAF/STEM")
+PARTS = frozenset((
+    "AERIAL", "BARK", "BEAN", "BERRY", "BRANCH", "BUD", "BULB", "CALLUS", "CONE", "FLOWER",
+    "FRUIT", "GUM", "HERB", "HULL", "HUSK", "KERNEL", "LEAF", "NEEDLE", "NUT", "PEEL", "PETAL",
+    "PIT", "POD", "RESIN", "RHIZOME", "ROOT", "SAP", "SEED", "SHELL", "SPROUT", "STEM",
+    "TUBER", "TWIG", "WOOD",
+))
+# what is made of the part
+PREPARATIONS = frozenset(("EXTRACT", "OIL", "BUTTER", "WATER", "JUICE", "POWDER", "WAX", "CERA"))
+# words that say which part, form or process, never part of a common name: a rule that drops
+# a common name stops at them ("Borago Officinalis Flowers Extract" is not the plant extract)
+_NOT_COMMON = PARTS | PREPARATIONS | {p + "S" for p in PARTS | PREPARATIONS} | frozenset((
+    "LEAVES", "BERRIES", "BLOSSOM", "BLOSSOMS", "PETALS", "HIP", "HIPS", "GERM", "BRAN",
+    "STRAW", "STALK", "STALKS", "SHOOT", "SHOOTS", "TOPS", "WHOLE", "FERMENT", "FERMENTED",
+    "HYDROLYZED", "HYDROLYSED", "HYDROGENATED", "ACETYLATED", "EXO", "CELL", "CELLS",
+    "CULTURE", "LYSATE", "FILTRATE", "MEAL", "FLOUR", "ABSOLUTE", "CONCRETE", "RESINOID",
+    "TINCTURE", "ESSENCE", "INFUSION", "DISTILLATE", "HYDROSOL", "LATEX", "GEL", "PULP",
+    "PUREE", "RIND", "ZEST", "ESSENTIAL", "UNSAPONIFIABLES", "PROTEIN", "PROTEINS", "STEROLS",
+    "ACID", "ACIDS", "AMINO", "WAXES", "ESTERS", "GLYCERIDES", "POLYSACCHARIDE", "SPROUT",
+    "PLANT",
+))
+
+_SPLIT = re.compile(r"^([^()]+?)\s*\(([^()]+)\)\s*([^()]*)$")
+_BINOMIAL = re.compile(r"^[A-Z][A-Z\-]+ [A-Z][A-Z\-]+(?: [A-Z][A-Z\-]+)?$")
+_OF = re.compile(r"^(EXTRACTS?|OIL) OF (.+)$")
+_AS = re.compile(r"^(.+?) AS (.+)$")
+_TRAILING = re.compile(
+    r"\s+(?:USP|NF|BP|EP|FCC|PH\.? ?EUR\.?|PURE|EXTRA PURE|(?:OTC )?SUNSCREEN|SKIN PROTECTANT|"
+    r"FORMULA\s*#?\s*[\w\-/]+|\d+(?:[.,]\d+)?\s*PERCENT|\d+(?:[.,]\d+)?\s*(?:MG|MCG|G|IU)\b.*"
+    r"|VOL)\.?$")
+_LEADING = re.compile(
+    r"^(?:(?:[A-Z]+S?[- ]FREE|FOOD[- ]GRADE|COSMETIC[- ]GRADE|PHARMACEUTICAL[- ]GRADE|"
+    r"ALL[- ]NATURAL|100 ?%)\s+)+")
+
+
+def _part_tail(words: list[str]) -> tuple[list[str], str | None, bool]:
+    """The trailing (PART ...) PREPARATION words of ``words``: (parts, preparation, essential)."""
+    essential = False
+    if not words:
+        return [], None, False
+    prep = words[-1] if words[-1] in PREPARATIONS else None
+    rest = words[:-1] if prep else words[:]
+    if prep and rest and rest[-1] == "ESSENTIAL":
+        essential = True
+        rest = rest[:-1]
+    parts: list[str] = []
+    while rest and all(p in PARTS for p in rest[-1].split("/")):
+        parts.insert(0, rest.pop())
+    return parts, prep, essential
+
+
+def rewrites(name: str, prefixes: frozenset[str] = frozenset(),
+             vocab: frozenset[str] | None = None) -> Iterator[tuple[str, bool]]:
+    """Candidate readings of one printed name (upper case), most literal first.
+
+    ``prefixes``: the first words of known names, joined (``"CAMELLIA SINENSIS"``, ...): a
+    common name printed without brackets after the Latin one is dropped only where the Latin
+    name ends ("Camellia Sinensis Green Tea Leaf Extract", never "Citrus Aurantium Dulcis").
+    ``vocab``: every word of a known name (folded); when given, a singular/plural variant is
+    tried only when the new word is one (a cheap bound: most misses try none).
+    """
+    s = " ".join(name.upper().replace("[", "(").replace("]", ")").split())
+    if not s:
+        return
+    words = s.split(" ")
+    if prefixes and "(" not in s and 4 <= len(words) <= 9:
+        # "Camellia Sinensis Green Tea Leaf Extract", "Pyrus Malus Apple Fruit Extract"
+        for n_latin in (3, 2):
+            latin = " ".join(words[:n_latin])
+            if latin not in prefixes:
+                continue
+            rest = words[n_latin:]
+            i = 0
+            while i < len(rest) and rest[i] not in _NOT_COMMON \
+                    and " ".join(words[:n_latin + i + 1]) not in prefixes:
+                i += 1
+            dropped = rest[:i]
+            if i < len(rest) and rest[i] in _NOT_COMMON and rest[i] not in PARTS \
+                    and rest[i] not in PREPARATIONS:
+                break  # a form or process word ("Flowers", "Hydrolyzed"): not a common name
+            if any(" ".join(dropped[j:j + 2]) in prefixes for j in range(len(dropped))):
+                break  # another Latin name ("Lavandula Angustifolia Rosmarinus Officinalis
+                # Extract" is two names run together, not one with a common name)
+            parts, prep, ess = _part_tail(rest[i:])
+            if 1 <= i <= 3 and prep and len(parts) + 1 + ess == len(rest) - i:
+                yield " ".join([latin, *parts, prep]), ess
+            break
+    m = _SPLIT.match(s)
+    if m:
+        out, inner, tail = m.group(1).strip(" -"), m.group(2).strip(), m.group(3).strip(" .")
+        in_words, tail_words = inner.split(), tail.split()
+        if _BINOMIAL.match(out):
+            if not tail_words:
+                # "Thymus Vulgaris (Thyme Leaf Oil)"
+                parts, prep, ess = _part_tail(in_words)
+                if parts and prep:
+                    yield f"{out} {' '.join(parts)} {prep}", ess
+            else:
+                # "Matricaria Recutita (Blue Chamomile Flower) Oil"
+                t_parts, t_prep, t_ess = _part_tail(tail_words)
+                if t_prep and not t_parts and len(tail_words) == 1 + t_ess:
+                    parts, prep, _ = _part_tail(in_words)
+                    if parts and not prep:
+                        yield f"{out} {' '.join(parts)} {t_prep}", t_ess
+        if _BINOMIAL.match(inner) and tail_words:
+            # "Queensland Nut (Macadamia Ternifolia) Seed Oil", "Lavender Flower (Lavandula
+            # Angustifolia) Essential Oil"
+            parts, prep, ess = _part_tail(tail_words)
+            if prep and len(parts) + 1 + ess == len(tail_words):
+                if not parts:  # the part printed before the bracket
+                    o_parts, o_prep, _ = _part_tail(out.split())
+                    parts = o_parts if not o_prep else []
+                if parts:
+                    yield f"{inner} {' '.join(parts)} {prep}", ess
+        elif _BINOMIAL.match(inner):
+            # "Red Raspberry Seed Oil (Rubus Idaeus)", "Aloe Leaf Juice (Aloe Barbadensis)"
+            parts, prep, ess = _part_tail(out.split())
+            if parts and prep:
+                yield f"{inner} {' '.join(parts)} {prep}", ess
+    if ":" in s:
+        # a key-ingredient blurb: "Salicylic Acid: Reduces pore blockages ...", "Vitamin E:
+        # Acts as an anti-inflammatory emollient": the name before the colon is in the product
+        head, _, blurb = s.partition(":")
+        if len(blurb.split()) >= 2 and head.strip():
+            head = re.sub(r"\s*\((?:OTC|\d+(?:[.,]\d+)?\s*%)\)", "", head).strip(" -*")
+            yield head, False
+            if head.startswith("AND "):
+                yield head[4:], False
+    if "(" not in s and len(words) <= 8:
+        # singular and plural: "Acrylate Copolymer" (ACRYLATES COPOLYMER), "Iron Oxide",
+        # "Collagen Amino Acid" (COLLAGEN AMINO ACIDS)
+        for i, w in enumerate(words):
+            for j, p in enumerate(w.split("/")):
+                if len(p) < 4 or not p.isalpha():
+                    continue
+                q = p[:-1] if p.endswith("S") and not p.endswith("SS") else p + "S"
+                if vocab is not None and q not in vocab:
+                    continue
+                parts = w.split("/")
+                parts[j] = q
+                yield " ".join([*words[:i], "/".join(parts), *words[i + 1:]]), False
+    stripped = _LEADING.sub("", _TRAILING.sub("", s)).strip(" *")
+    for v in dict.fromkeys((s, stripped)):
+        if not v or "(" in v:
+            continue
+        m = _OF.match(v)
+        if m:
+            yield f"{m.group(2)} {'EXTRACT' if m.group(1).startswith('EXTRACT') else 'OIL'}", False
+        m = _AS.match(v)
+        if m:
+            yield m.group(2), False
+    if stripped and stripped != s:
+        yield stripped, False
+        base = re.sub(r"\s*\([^()]*\)", " ", stripped)
+        base = " ".join(base.split())
+        if base and base != stripped:
+            yield base, False
+
+
+# -- printed text that is not an ingredient ---------------------------------------------------
+
+# claim words: a token made only of these is a claim, not a substance ("Pure", "FDA Approved",
+# "Naturally Derived", "100% Vegan", "Cruelty-Free", "Non-GMO")
+_CLAIM_WORDS = frozenset((
+    "pure", "natural", "naturally", "derived", "origin", "fda", "approved", "fda-approved",
+    "vegan", "cruelty", "cruelty-free", "free", "non-gmo", "gmo", "gluten", "gluten-free",
+    "certified", "organic", "hypoallergenic", "dermatologist", "dermatologically", "tested",
+    "non-comedogenic", "non-toxic", "clean", "sustainable", "sustainably", "sourced",
+    "ethically", "responsibly", "plant-based", "plant-derived", "100", "%", "100%", "and",
+    "paraben-free", "sulfate-free", "phthalate-free", "fragrance-free", "alcohol-free",
+    "oil-free", "talc-free", "silicone-free", "kosher", "halal", "reef-safe", "reef",
+    "safe", "biodegradable", "recyclable", "handmade", "made", "in", "usa", "the", "france",
+))
+_CLAIM_CORE = frozenset((
+    "pure", "natural", "naturally", "approved", "fda-approved", "vegan", "cruelty-free",
+    "non-gmo", "gluten-free", "hypoallergenic", "tested", "non-comedogenic", "non-toxic",
+    "plant-based", "plant-derived", "derived", "paraben-free", "sulfate-free",
+    "phthalate-free", "fragrance-free", "alcohol-free", "oil-free", "talc-free",
+    "silicone-free", "reef-safe", "biodegradable", "recyclable", "handmade", "kosher", "halal",
+))
+_CLAIM_TOKEN = re.compile(r"[a-z0-9%\-]+")
+# manufacturer formula and batch codes printed at the end of a list: L'Oreal's F.I.L. codes
+# ("F.I.L. C179346/1", "N 04932/N", "IL28-1"), "Formula: 947976 21"
+_CODE = re.compile(
+    r"^(?:(?:f\.?\s?i\.?\s?l\.?|fil|formula|code|n[o°º]?\.?|#)\s*[:#.]?\s*)*"
+    r"(?:[a-z]{1,2}\s?\d{5,}\s*/\s*[a-z0-9]{1,2}|il\d{2}(?:-\d{1,2}|[a-z])?)\.?$"
+    r"|^(?:formula|f\.?\s?i\.?\s?l\.?)\b.*\d{4,}",
+    re.IGNORECASE,
+)
+
+
+# parts of an article, not substances: a candle's wick, a brush's bristles
+_ARTICLE = re.compile(r"(?:^|\s)(?:wicks?|bristles|ferrules?|applicators?)$")
+# nutrition- and supplement-facts rows and dose fragments ("Serving Size - 1 Packet",
+# "Total Carbohydrate 1g (<1% DV*)", "800mcg RAE (200% DV*)"), a perfume's alcohol strength
+# ("Percent alcohol: 79% vol.", "80% Vol.")
+_FACTS = re.compile(
+    r"^(?:serving size|servings per|amount per serving|calories\b|total (?:fat|carbohydrates?|"
+    r"sugars?)\b|dietary fiber|added sugars|% ?daily value|daily value|\d[\d,.]*\s*(?:mcg|mg|g|iu)\b"
+    r".*\bdv\b)")
+_STRENGTH = re.compile(
+    r"^(?:percent alcohol\b|alcohol (?:content|by volume)\b|vol$|\d+(?:[.,]\d+)?\s*%\s*vol$)")
+
+
+def not_a_name(printed: str) -> str | None:
+    """Why a printed token is not an ingredient (a claim, a formula code, an article part,
+    a nutrition-facts row, a perfume's alcohol strength), or None. ("* Essential Oil" stays:
+    it says what the product holds.)"""
+    low = printed.lower().strip(" .,;:*")
+    if not low:
+        return None
+    if _CODE.match(low):
+        return "formula or batch code"
+    if _ARTICLE.search(low):
+        return "part of an article (not a substance)"
+    if _FACTS.match(low):
+        return "nutrition-facts row"
+    if _STRENGTH.match(low):
+        return "alcohol strength"
+    words = _CLAIM_TOKEN.findall(low)
+    if words and all(w in _CLAIM_WORDS for w in words) and any(w in _CLAIM_CORE for w in words):
+        return "claim"
+    return None
+
+
+# -- CAS index names printed inverted ---------------------------------------------------------
+
+# a substituent prefix printed after the comma of a CAS index name, a note in brackets aside:
+# "3,7-Dimethyl (Freesia Note/Safe Synthetic)", "2-Ethyl-3-Hydroxy", ".alpha.-Methyl"
+_SUBSTITUENT = re.compile(r"^\.?[0-9a-z(\[.][^\s]*$", re.IGNORECASE)
+_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+_ESTER_NEXT = re.compile(r"\b(?:esters?|salts?|ethers?)\b", re.IGNORECASE)
+
+
+def uninverted(head: str, tail: str, following: str | None = None) -> list[str]:
+    """Readings of a CAS index name printed inverted and cut at its comma by the splitter:
+    ("1,6-Nonadien-3-ol", "3,7-dimethyl (freesia note/safe synthetic)") ->
+    ["3,7-dimethyl-1,6-Nonadien-3-ol", ...]. Nothing when the next token names an ester or salt
+    of it ("Propanoic acid, 2-methyl-, 1,1-dimethyl-2-phenylethyl ester" is not the acid)."""
+    if ester_follows(following):
+        return []
+    sub = _NOTE.sub("", tail).strip()
+    if not sub or not _SUBSTITUENT.match(sub) or not any(c.isalpha() for c in sub):
+        return []
+    sub = sub.rstrip("-")
+    h = head.strip()
+    return [f"{sub}-{h}", f"{sub}{h}"]
+
+
+def ester_follows(following: str | None) -> bool:
+    """The token after an inverted CAS name names an ester or salt of it."""
+    return following is not None and _ESTER_NEXT.search(following) is not None
+
+
+def is_blurb(printed: str) -> bool:
+    """A key-ingredient blurb: a name, a colon and a sentence ("-Aloe Vera: Calms and
+    conditions skin.")."""
+    head, sep, tail = printed.partition(":")
+    return bool(sep) and bool(head.strip()) and len(tail.split()) >= 2
