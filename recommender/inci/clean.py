@@ -50,6 +50,9 @@ _TRANSLATE = str.maketrans(
         "\uff0c": ",", "\u3001": ",", "\uff1b": ";",
     }
 )
+_FOOTNOTE_CHARS = re.compile("[" + re.escape("".join(map(chr, _FOOTNOTES))) + "]")
+_INVISIBLE_CHARS = re.compile("[" + re.escape("".join(map(chr, _INVISIBLE))) + "]")
+_TRANSLATE_CHARS = re.compile("[" + re.escape("".join(map(chr, _TRANSLATE))) + "]")
 # spaced en/em dashes separate ingredients ("Linalool – Geraniol"); unspaced ones are hyphens
 _BULLET_IN_NUMBER = re.compile(r"(?<=\d)[\u2022\u00b7](?=\d)")
 _SPACED_DASH = re.compile(r"\s[\u2013\u2014]\s")
@@ -64,12 +67,20 @@ def is_binary(text: str) -> bool:
     if "\x00" in text:
         return True
     sample = text[:4096]
-    if not sample or not _CONTROL.search(sample):
+    if not sample or (sample.isprintable() and "\ufffd" not in sample):
+        return False  # every control character is unprintable; U+FFFD is printable
+    if not _CONTROL.search(sample):
         return False
     return len(_CONTROL.findall(sample)) / len(sample) > 0.05
 
 
 def is_placeholder(text: str) -> bool:
+    if len(text) > 100:
+        # a placeholder, stripped, is at most 100 characters ("visit the <80> boutique.")
+        # unless it is a run of "-", "." or "?"
+        s = text.strip()
+        if len(s) > 100 and s[0] not in "-.?":
+            return False
     return bool(_PLACEHOLDER.match(text))
 
 
@@ -112,10 +123,19 @@ def normalise(text: str) -> str:
     if " & " in text:
         text = _SPACED_AMP.sub(", ", text)  # "Glycerin & Aloe"; never "D & C Red 7"
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text.translate(_FOOTNOTES)).translate(_INVISIBLE)
+        # (str.translate is slow on non-ASCII text: only when a character it maps is there)
+        if _FOOTNOTE_CHARS.search(text):
+            text = text.translate(_FOOTNOTES)
+        text = unicodedata.normalize("NFKC", text)
+        if _INVISIBLE_CHARS.search(text):
+            text = text.translate(_INVISIBLE)
         text = _SPACED_DASH.sub(", ", text)
         text = _DASH.sub("-", text)
     if "\u2022" in text or "\u00b7" in text:
         text = _BULLET_IN_NUMBER.sub("-", text)  # "Sodium C14\u202216 Olefin Sulfonate"
-    text = text.translate(_TRANSLATE)
+    if text.isascii():
+        if "\t" in text or "`" in text or "\\" in text or "|" in text:  # (the table's ASCII keys)
+            text = text.translate(_TRANSLATE)
+    elif _TRANSLATE_CHARS.search(text):
+        text = text.translate(_TRANSLATE)
     return text

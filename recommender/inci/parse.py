@@ -16,12 +16,20 @@ do to lists:
   (``Canonicalizer.complete``).
 
 Every token becomes a ``Mention``; one that resolves to nothing stays, unrecognised.
+
+Speed (batch runs read hundreds of thousands of lists that repeat the same tokens): each
+printed token's reading is cached (``Canonicalizer.token_cache``), and the Mention fields of a
+token read whole in a caller's ``rows`` cache. Every repair above acts only on a token not read
+whole and its neighbours, so a list of tokens all read whole before is built straight from the
+cache, and in any other list the repairs visit only the tokens not read whole.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable
+from itertools import starmap
 
 from recommender.inci import clean, rules, split
 from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
@@ -66,90 +74,309 @@ _SHARED_SUFFIX = re.compile(
 )
 
 
-@dataclass(slots=True)
-class _Token:
-    raw: str
-    name: str
-    percent: float | None
-    match: Match
-    alternatives: tuple[str, ...]
-    whole: bool  # matched as the whole printed name (not through one of its alternatives)
-    section: str
-    component: int
-
-
 def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> ParsedList:
     """Parse one ingredient field. Never raises on any text; says why nothing was read."""
+    rows = _ROWS.get(canon)
+    if rows is None:
+        rows = _ROWS[canon] = {}
+    return parse_classified(text, canon, fuzzy=fuzzy, rows=rows)[0]
+
+
+# per canonicaliser: the Mention fields of each printed token read whole (``parse_list``)
+_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_ROWS_MAX = 400_000
+
+
+def parse_classified(text: object, canon: Canonicalizer, *, fuzzy: bool = True,
+                     classes_of: Callable[[str], tuple[str, ...]] | None = None,
+                     rows: dict | None = None) -> tuple[ParsedList, bool]:
+    """``parse_list``, with each mention's ``classes`` set to ``classes_of(inci)`` when it has
+    an INCI name; and True when some mention is not known exactly or by alias (match None or
+    fuzzy), as the reader needs to know.
+
+    ``rows``: the caller's cache, printed token -> the Mention fields of a token read whole
+    (one dict per ``classes_of``). A list whose every token is there is read without
+    touching anything else: no repair pass changes a list of names each read whole.
+    """
     if text is None or (isinstance(text, float) and text != text):
-        return ParsedList(text="", status="empty", problems=["no ingredient list: field is empty"])
+        return ParsedList(text="", status="empty", problems=["no ingredient list: field is empty"]), False
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     text = str(text)
     result = ParsedList(text=text)
     if not text.strip():
-        return _refuse(result, "empty", "no ingredient list: field is empty")
+        return _refuse(result, "empty", "no ingredient list: field is empty"), False
     if len(text) > clean.MAX_CHARS:
         return _refuse(
             result, "too_long",
             f"no ingredient list: {len(text):,} characters is longer than any real label "
             f"(limit {clean.MAX_CHARS:,})",
-        )
+        ), False
     if clean.is_binary(text):
-        return _refuse(result, "binary", "no ingredient list: the text is binary data")
+        return _refuse(result, "binary", "no ingredient list: the text is binary data"), False
     if clean.is_placeholder(text):
-        return _refuse(result, "placeholder", f"no ingredient list: placeholder {text.strip()[:60]!r}")
+        return _refuse(result, "placeholder",
+                       f"no ingredient list: placeholder {text.strip()[:60]!r}"), False
 
     pieces = clean.unlist(text)
     joined = _join_pieces([clean.normalise(p) for p in pieces]) if pieces is not None \
         else clean.normalise(text)
     if clean.is_placeholder(joined):
-        return _refuse(result, "placeholder", f"no ingredient list: placeholder {joined.strip()[:60]!r}")
+        return _refuse(result, "placeholder",
+                       f"no ingredient list: placeholder {joined.strip()[:60]!r}"), False
 
     notes: list[str] = []
     segs, components = split.segments(joined.splitlines(), notes, _known(canon))
-    hits: list[tuple] = []
-    cache = canon.token_cache
-    clean_run = True  # every token matched as a whole name: no repair pass needed
-    for seg in segs:
-        section, component = seg.section, seg.component
-        for raw in split.tokens(seg.text):
-            hit = cache.get(raw)
-            if hit is None:
-                hit = _token(raw, canon)
-                if len(cache) > 400_000:
-                    cache.clear()
-                cache[raw] = hit
-            if hit.__class__ is str:
-                notes.append(hit)
+    if rows is None:
+        rows = {}
+    elif len(rows) > _ROWS_MAX:
+        rows.clear()
+    if len(components) == 1 and all(s.section == "declared" for s in segs):
+        # the common label: one component, nothing may-contain
+        labels = None
+        if len(segs) == 1:
+            raws = split.tokens(segs[0].text)
+        else:
+            raws = [raw for s in segs for raw in split.tokens(s.text)]
+        seq = list(map(rows.get, raws))
+        if seq and None not in seq:
+            result.problems = notes
+            result.components = components
+            result.ingredients = _mentions(seq)
+            return _blurbs_refused(result), False
+    else:
+        raws = []
+        labels = []  # (section, component) of each token
+        for s in segs:
+            toks = split.tokens(s.text)
+            raws += toks
+            labels += [(s.section, s.component)] * len(toks)
+        seq = list(map(rows.get, raws))
+    return _repair(result, raws, seq, labels, notes, components, canon, fuzzy, classes_of, rows)
+
+
+def _row(tok: tuple, classes_of) -> tuple:
+    """The Mention fields of a token (printed, name, percent, match, alternatives, whole), at
+    position 0 of the declared list of the first component."""
+    m = tok[3]
+    inci = m.inci
+    classes = classes_of(inci) if classes_of is not None and inci is not None else ()
+    return (tok[0], tok[1], 0, "declared", 0, tok[2], tok[4], inci, m.kind, m.score, classes,
+            None, False, m.via)
+
+
+def _mentions(seq: list[tuple], labels: list[tuple[str, int]] | None = None) -> list[Mention]:
+    """Mentions from their fields; positions 1-based per component over the declared list,
+    may-contain continuing it (``labels``: section and component of each; None: all declared
+    in the first component)."""
+    ms = list(starmap(Mention, seq))
+    if labels is None:
+        for i, m in enumerate(ms, 1):
+            m.position = i
+        return ms
+    count: dict[int, int] = {}
+    after_may = False
+    reordered = False
+    for section, _ in labels:
+        if section != "declared":
+            after_may = True
+        elif after_may:
+            reordered = True  # rare: a declared name printed after a may-contain block
+            break
+    if reordered:
+        declared: dict[int, int] = {}
+        for section, c in labels:
+            if section == "declared":
+                declared[c] = declared.get(c, 0) + 1
+        seen_may: dict[int, int] = {}
+        for m, (section, c) in zip(ms, labels, strict=True):
+            if section == "declared":
+                pos = count[c] = count.get(c, 0) + 1
             else:
-                hits.append((hit, section, component))
-                if not hit[5]:
-                    clean_run = False
+                seen_may[c] = seen_may.get(c, 0) + 1
+                pos = declared.get(c, 0) + seen_may[c]
+            m.position = pos
+            m.section = section
+            m.component = c
+        return ms
+    for m, (section, c) in zip(ms, labels, strict=True):
+        pos = count[c] = count.get(c, 0) + 1
+        m.position = pos
+        m.section = section
+        m.component = c
+    return ms
+
+
+def _repair(result: ParsedList, raws: list[str], seq: list, labels: list | None,
+            notes: list[str], components: list, canon: Canonicalizer, fuzzy: bool,
+            classes_of, rows: dict) -> tuple[ParsedList, bool]:
+    """Read the tokens not in the cache, then repair the list around the tokens not read whole.
+
+    ``seq``: the cached Mention fields of each token read whole, None for the others. The
+    repairs only ever act on a token not read whole and its neighbours in the same section:
+
+    - a name cut in two: two neighbours are joined when the joined name is known and one of
+      them is not; a CAS index name printed inverted is turned back;
+    - names printed without a separator (``_separate``);
+    - a name cut short (``Canonicalizer.complete``), then a close spelling (``fuzzy``).
+    """
+    cache = canon.token_cache
+    bad: list[int] = []  # tokens not read whole: (printed, name, percent, match, alts, whole)
+    dropped = False
+    i = -1
+    while True:
+        try:
+            i = seq.index(None, i + 1)
+        except ValueError:
+            break
+        raw = raws[i]
+        hit = cache.get(raw)
+        if hit is None:
+            hit = _token(raw, canon)
+            if len(cache) > 400_000:
+                cache.clear()
+            cache[raw] = hit
+        if hit.__class__ is str:
+            notes.append(hit)
+            seq[i] = _DROPPED
+            dropped = True
+        elif hit[5]:
+            seq[i] = rows[raw] = _row(hit, classes_of)
+        else:
+            seq[i] = hit
+            bad.append(i)
+    if dropped:
+        if labels is not None:
+            labels = [lab for x, lab in zip(seq, labels, strict=True) if x is not _DROPPED]
+        seq = [x for x in seq if x is not _DROPPED]
+        bad = [i for i, x in enumerate(seq) if len(x) == 6]
     result.problems = notes
     result.components = components
-    if not hits:
+    if not seq:
         reason = "prose" if notes else "empty"
-        return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names"))
-    if clean_run and ":" in hits[0][0][0] and all(rules.is_blurb(h[0][0]) for h in hits):
-        clean_run = False  # only key-ingredient blurbs: judged by _mostly_prose below
-    if clean_run and len(components) == 1 and all(h[1] == "declared" for h in hits):
-        result.ingredients = [
-            Mention(h[0], h[1], i, "declared", 0, h[2], h[4], h[3].inci, h[3].kind, h[3].score,
-                    match_via=h[3].via)
-            for i, (h, _, _) in enumerate(hits, 1)
-        ]
-        return result
-    toks = [_Token(*h, section, component) for h, section, component in hits]
-    if not clean_run:
-        toks = _merge_cut_names(toks, canon)
-        toks = _split_run_together(toks, canon)
-        for t in toks:
-            if t.match.kind is None and t.name:
-                t.match = canon.complete(_base(t.name))
-                if fuzzy and t.match.kind is None:
-                    t.match = canon.fuzzy(_base(t.name))
-    result.ingredients = _number(toks)
+        return _refuse(result, reason, "no ingredient list found: " + ("; ".join(notes) or "no names")), False
+    if not bad:
+        result.ingredients = _mentions(seq, labels)
+        return _blurbs_refused(result), False
+
+    n = len(seq)
+    # a name cut in two: only a pair with an unknown name can merge; left to right, a merged
+    # token is not merged again
+    cands = sorted({j for k in bad if seq[k][3].kind is None for j in (k - 1, k) if 0 <= j < n - 1})
+    merged: dict[int, tuple] = {}
+    nxt = 0
+    for c in cands:
+        if c < nxt or (labels is not None and labels[c] != labels[c + 1]):
+            continue
+        after = seq[c + 2][1] if c + 2 < n else None
+        mg = _merge_pair(_as_token(seq[c]), _as_token(seq[c + 1]), canon, after)
+        if mg is not None:
+            merged[c] = mg
+            nxt = c + 2
+    if merged:
+        out: list = []
+        out_labels: list | None = None if labels is None else []
+        i = 0
+        while i < n:
+            mg = merged.get(i)
+            out.append(seq[i] if mg is None else mg)
+            if out_labels is not None:
+                out_labels.append(labels[i])
+            i += 1 if mg is None else 2
+        seq, labels = out, out_labels
+        bad = [i for i, x in enumerate(seq) if len(x) == 6]
+    # names printed without a separator
+    runs = {}
+    for i in bad:
+        t = seq[i]
+        if not t[5] and " " in t[1]:  # unknown, or known only through an alternative
+            names = _run_names(t[1], canon)
+            if names:
+                runs[i] = [(nm, nm, t[2] if j == 0 else None, m, (), m.kind is not None)
+                           for j, (nm, m) in enumerate(names)]
+    if runs:
+        out = []
+        out_labels = None if labels is None else []
+        for i, x in enumerate(seq):
+            part = runs.get(i)
+            if part is None:
+                out.append(x)
+            else:
+                out += part
+            if out_labels is not None:
+                out_labels += [labels[i]] * (1 if part is None else len(part))
+        seq, labels = out, out_labels
+        bad = [i for i, x in enumerate(seq) if len(x) == 6]
+    learn = False
+    for i in bad:
+        t = seq[i]
+        m = t[3]
+        if m.kind is None and t[1]:
+            m = canon.complete(_base(t[1]))
+            if fuzzy and m.kind is None:
+                m = canon.fuzzy(_base(t[1]))
+            t = (t[0], t[1], t[2], m, t[4], t[5])
+        if m.kind is None or m.kind == "fuzzy":
+            learn = True
+        seq[i] = _row(t, classes_of)
+    result.ingredients = _mentions(seq, labels)
     if _mostly_prose(result):
+        return _refuse(result, "prose", "no ingredient list found: the text reads as prose, not a list"), False
+    return result, learn
+
+
+_DROPPED = ("",)  # a footnote or prose token: no mention
+
+
+def _as_token(x: tuple) -> tuple:
+    """(printed, name, percent, match, alternatives, whole) of a token or of a cached row."""
+    if len(x) == 6:
+        return x
+    return (x[0], x[1], x[5], Match(x[7], x[8], x[9], x[13]), x[6], True)
+
+
+def _merge_pair(t: tuple, u: tuple, canon: Canonicalizer, nxt: str | None = None) -> tuple | None:
+    """Two neighbours of one section, one of them unknown, as one token, or None (``nxt``:
+    the name of the token after them, if any).
+
+    A CAS index name printed inverted ("Naphtho[2,1-b]furan, dodecahydro-3a,6,6,9a-tetramethyl-"
+    -> "dodecahydro-3a,6,6,9a-tetramethylnaphtho[2,1-b]furan"), but not an ester's acid part
+    ("Propanoic acid, 2-methyl-, ... ester"), or with its tail printed without the dash or
+    with a note ("1,6-Nonadien-3-ol", "3,7-dimethyl (freesia note)": only when the name is
+    known); a name cut in two ("Pentylene", "Glycol"; "Rosmarinus Officinalis (Rosemary)",
+    "Leaf Extract") when the joined name is known by a printed name, not by a rewrite rule.
+    """
+    tk = t[3].kind
+    uk = u[3].kind
+    if tk is None and uk is None and _INVERTED_TAIL.match(u[0]):
+        uninverted = u[1] + t[1][:1].lower() + t[1][1:]
+        m = canon.lookup(uninverted)
+        if nxt is not None and rules.ester_follows(nxt):
+            m = NO_MATCH
+        return (f"{t[0]}, {u[0]}", uninverted if m.kind else f"{t[1]}, {u[0]}", t[2], m, (),
+                m.kind is not None)
+    if tk is None and uk is None:
+        hit = next((c for c in (canon.lookup(x) for x in rules.uninverted(t[1], u[1], nxt))
+                    if c.kind is not None and c.via != "rule"), None)
+        if hit is not None:
+            return (f"{t[0]}, {u[0]}", f"{t[1]}, {u[1]}", t[2], hit, (), True)
+    if tk is None or uk is None:
+        joined = f"{t[1]} {u[1]}"
+        m = canon.lookup(joined)
+        if m.kind is None and "(" in joined:
+            m, whole, _ = _resolve(joined, canon)
+            if not whole:
+                m = NO_MATCH
+        if m.kind is not None and m.via != "rule":  # rewrites read printed names only
+            return (f"{t[0]} {u[0]}", joined, t[2] or u[2], m, (), True)
+    return None
+
+
+def _blurbs_refused(result: ParsedList) -> ParsedList:
+    """A list of key-ingredient blurbs only ("Vitamin E: Offers antioxidant ...") read
+    without repairs is still refused: marketing text must not pass for the product's list."""
+    ms = result.ingredients
+    if ms and ":" in ms[0].raw and all(rules.is_blurb(m.raw) for m in ms):
         return _refuse(result, "prose", "no ingredient list found: the text reads as prose, not a list")
     return result
 
@@ -301,56 +528,6 @@ def _resolve_uncached(name: str, canon: Canonicalizer) -> tuple[Match, bool, tup
     return NO_MATCH, False, tuple(parts[1:] if parts else inner)
 
 
-def _merge_cut_names(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
-    out: list[_Token] = []
-    i = 0
-    while i < len(toks):
-        t = toks[i]
-        if i + 1 < len(toks):
-            u = toks[i + 1]
-            if t.section == u.section and t.component == u.component and t.match.kind is None \
-                    and u.match.kind is None and _INVERTED_TAIL.match(u.raw):
-                # a CAS index name printed inverted: "Naphtho[2,1-b]furan, dodecahydro-3a,
-                # 6,6,9a-tetramethyl-" -> "dodecahydro-3a,6,6,9a-tetramethylnaphtho[2,1-b]furan"
-                uninverted = u.name + t.name[:1].lower() + t.name[1:]
-                m = canon.lookup(uninverted)
-                if i + 2 < len(toks) and rules.ester_follows(toks[i + 2].name):
-                    m = NO_MATCH  # "Propanoic acid, 2-methyl-, ... ester" is not the acid
-                out.append(_Token(f"{t.raw}, {u.raw}", uninverted if m.kind else f"{t.name}, {u.raw}",
-                                  t.percent, m, (), m.kind is not None, t.section, t.component))
-                i += 2
-                continue
-            if t.match.kind is None and u.match.kind is None and t.section == u.section \
-                    and t.component == u.component:
-                # the same, but a tail without its dash or with a note ("1,6-Nonadien-3-ol",
-                # "3,7-dimethyl (freesia note)"): taken only when the name is known
-                nxt = toks[i + 2].name if i + 2 < len(toks) else None
-                hit = next((c for c in (canon.lookup(x) for x in rules.uninverted(t.name, u.name, nxt))
-                            if c.kind is not None and c.via != "rule"), None)
-                if hit is not None:
-                    out.append(_Token(f"{t.raw}, {u.raw}", f"{t.name}, {u.name}", t.percent, hit, (),
-                                      True, t.section, t.component))
-                    i += 2
-                    continue
-            if (t.match.kind is None or u.match.kind is None) and t.section == u.section \
-                    and t.component == u.component:
-                joined = f"{t.name} {u.name}"
-                m = canon.lookup(joined)
-                if m.kind is None and "(" in joined:
-                    # "Rosmarinus Officinalis (Rosemary)", "Leaf Extract"
-                    m, whole, _ = _resolve(joined, canon)
-                    if not whole:
-                        m = NO_MATCH
-                if m.kind is not None and m.via != "rule":  # rewrites read printed names only
-                    out.append(_Token(f"{t.raw} {u.raw}", joined, t.percent or u.percent,
-                                      m, (), True, t.section, t.component))
-                    i += 2
-                    continue
-        out.append(t)
-        i += 1
-    return out
-
-
 _INVERTED_TAIL = re.compile(r"^[a-z0-9(][^A-Z]*-\s*$")  # "dodecahydro-...-tetramethyl-", "oxybis-"
 _CONNECTOR = re.compile(r"\s+and\s+", re.IGNORECASE)
 _DC_LEFT = re.compile(r"\b(?:F\.?\s*)?D\.?$", re.IGNORECASE)  # "D and C Red 7" is one name
@@ -363,23 +540,14 @@ LIST_MIN_NAMES = 3    # ... cut into at least this many known names ...
 LIST_MIN_SHARE = 0.75  # ... covering this share of its words
 
 
-def _split_run_together(toks: list[_Token], canon: Canonicalizer) -> list[_Token]:
-    out: list[_Token] = []
-    for t in toks:
-        if (t.match.kind is None or not t.whole) and " " in t.name:
-            names = canon.run_cache.get(t.name, False)
-            if names is False:
-                names = _separate(t.name, canon)
-                if len(canon.run_cache) > 200_000:
-                    canon.run_cache.clear()
-                canon.run_cache[t.name] = names
-            if names:
-                for i, (nm, m) in enumerate(names):
-                    out.append(_Token(nm, nm, t.percent if i == 0 else None, m, (),
-                                      m.kind is not None, t.section, t.component))
-                continue
-        out.append(t)
-    return out
+def _run_names(name: str, canon: Canonicalizer):
+    names = canon.run_cache.get(name, False)
+    if names is False:
+        names = _separate(name, canon)
+        if len(canon.run_cache) > 200_000:
+            canon.run_cache.clear()
+        canon.run_cache[name] = names
+    return names
 
 
 def _separate(name: str, canon: Canonicalizer):
@@ -572,48 +740,6 @@ def _span_match(span: str, canon: Canonicalizer) -> Match | None:
             and not all(canon.lookup(p.strip()).kind for p in _base(span).split("/") if p.strip()):
         return None
     return m
-
-
-def _number(toks: list[_Token]) -> list[Mention]:
-    """Positions: 1-based per component over the declared list; may-contain continues it."""
-    out = []
-    count: dict[int, int] = {}
-    may_first = False
-    for t in toks:
-        c = t.component
-        pos = count.get(c, 0) + 1
-        count[c] = pos
-        if t.section != "declared":
-            may_first = True
-        elif may_first:
-            return _number_reordered(toks)
-        m = t.match
-        out.append(Mention(t.raw, t.name, pos, t.section, c, t.percent, t.alternatives,
-                           m.inci, m.kind, m.score, match_via=m.via))
-    return out
-
-
-def _number_reordered(toks: list[_Token]) -> list[Mention]:
-    """Rare: a declared name printed after a may-contain block of the same component."""
-    declared: dict[int, int] = {}
-    for t in toks:
-        if t.section == "declared":
-            declared[t.component] = declared.get(t.component, 0) + 1
-    seen_decl: dict[int, int] = {}
-    seen_may: dict[int, int] = {}
-    out = []
-    for t in toks:
-        c = t.component
-        if t.section == "declared":
-            seen_decl[c] = seen_decl.get(c, 0) + 1
-            pos = seen_decl[c]
-        else:
-            seen_may[c] = seen_may.get(c, 0) + 1
-            pos = declared.get(c, 0) + seen_may[c]
-        m = t.match
-        out.append(Mention(t.raw, t.name, pos, t.section, c, t.percent, t.alternatives,
-                           m.inci, m.kind, m.score, match_via=m.via))
-    return out
 
 
 def _mostly_prose(result: ParsedList) -> bool:

@@ -181,9 +181,10 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             section = "may_contain"
             pos = mc.end()
         rest = line[pos:]
-        if "ree" in rest or "ontain" in rest or "ithout" in rest or "REE" in rest:
+        if ("ree" in rest or "ontain" in rest or "ithout" in rest or "REE" in rest) \
+                and _may_free(rest):
             rest = _drop_free_from(rest, notes)
-        foot = FOOTNOTE_START.search(rest) if ("*" in rest or "+" in rest or "\u2020" in rest) else None
+        foot = _footnote_start(rest) if ("*" in rest or "+" in rest or "\u2020" in rest) else None
         if foot is not None:
             notes.append(f"footnote set aside: {rest[foot.start():].strip(' .')[:80]!r}")
             rest = rest[: foot.start()]
@@ -191,6 +192,38 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             segs.append(Segment(rest, comp, section))
             used = True
     return segs, components
+
+
+def _may_free(text: str) -> bool:
+    """False only when neither FREE_FROM nor FREE_CLAIMS can match: an ASCII text without
+    "free", "contain" or "without" in any casing (each pattern holds one of these words)."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return "free" in low or "contain" in low or "without" in low
+
+
+def _footnote_start(text: str) -> re.Match | None:
+    """``FOOTNOTE_START.search(text)`` without scanning every position: a match starts at the
+    space just before a run of marks, or at a period before the run of spaces before one."""
+    for run in _MARKS.finditer(text):
+        p = run.start()
+        if p == 0 or not text[p - 1].isspace():
+            continue
+        k = p - 1
+        while k > 0 and text[k - 1].isspace():
+            k -= 1
+        if k > 0 and text[k - 1] == ".":
+            m = FOOTNOTE_START.match(text, k - 1)
+            if m is not None:
+                return m
+        m = FOOTNOTE_START.match(text, p - 1)
+        if m is not None:
+            return m
+    return None
+
+
+_MARKS = re.compile(r"[*+\u2020]+")
 
 
 def _drop_free_from(text: str, notes: list[str]) -> str:
@@ -205,7 +238,8 @@ def _drop_free_from(text: str, notes: list[str]) -> str:
 
 
 _SEP = re.compile(r"[,;\n\r]")
-_SENTENCE = re.compile(r"(?<=[A-Za-z0-9)\]])\.\s+(?=[A-Z\[(])")
+# the period first (a literal the regex engine scans for), then the character before it
+_SENTENCE = re.compile(r"\.(?<=[A-Za-z0-9)\]]\.)\s+(?=[A-Z\[(])")
 
 
 # a comma between locants: "1,2-Hexanediol", "3a,6,6,9a-Tetramethyl" (1-2 digit numbers only)
@@ -225,6 +259,8 @@ def tokens(text: str) -> list[str]:
         text = _NUM_COMMA.sub(_PROTECTED, text)
     if not _FLAT.fullmatch(text):
         return [t.replace(_PROTECTED, ",") for t in _tokens_nested(text)]
+    if _PROTECTED not in text:
+        return list(filter(None, map(str.strip, _TOKEN.findall(text))))
     out = []
     for t in _TOKEN.findall(text):
         t = t.strip()
@@ -243,7 +279,7 @@ def _tokens_nested(text: str) -> list[str]:
         if buf:
             if depth > 0:
                 buf = buf + "," + frag
-                depth = _depth(buf)
+                depth = _depth(frag, depth)  # == _depth(buf)
                 continue
             out.append(buf)
         buf = frag
@@ -255,12 +291,15 @@ def _tokens_nested(text: str) -> list[str]:
     return [t for t in (s.strip() for s in out) if t]
 
 
-def _depth(s: str) -> int:
-    d = 0
-    for ch in s:
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def _depth(s: str, d: int = 0) -> int:
+    """Open brackets after reading ``s`` from depth ``d`` (a closing one at depth 0 is ignored)."""
+    for ch in _BRACKET.findall(s):
         if ch in "([{":
             d += 1
-        elif ch in ")]}" and d:
+        elif d:
             d -= 1
     return d
 
@@ -277,19 +316,22 @@ def _sentence_sub(m: re.Match) -> str:
 
 
 def _tokens_scan(text: str) -> list[str]:
-    """Character scan for the rare segment with a bracket left open by truncation."""
+    """Bracket and separator scan for the rare segment with a bracket left open by truncation."""
     opens = _unmatched_opens(text)
     out: list[str] = []
     depth = 0
     start = 0
     n = len(text)
-    for i, ch in enumerate(text):
-        if ch in "([{" and i not in opens:
-            depth += 1
+    for mt in _SCAN.finditer(text):
+        i = mt.start()
+        ch = mt.group()
+        if ch in "([{":
+            if i not in opens:
+                depth += 1
         elif ch in ")]}":
             if depth:
                 depth -= 1
-        elif depth == 0 and ch in ",;\n\r":
+        elif depth == 0:
             if ch == "," and 0 < i < n - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
                 continue
             out.append(text[start:i])
@@ -298,13 +340,16 @@ def _tokens_scan(text: str) -> list[str]:
     return [t for t in (s.strip() for s in out) if t]
 
 
+_SCAN = re.compile(r"[()\[\]{},;\n\r]")
+
+
 def _unmatched_opens(text: str) -> set[int]:
     if "(" not in text and "[" not in text and "{" not in text:
         return set()
     stack: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in "([{":
-            stack.append(i)
-        elif ch in ")]}" and stack:
+    for mt in _BRACKET.finditer(text):
+        if mt.group() in "([{":
+            stack.append(mt.start())
+        elif stack:
             stack.pop()
     return set(stack)

@@ -20,7 +20,7 @@ from pathlib import Path
 from recommender import config
 from recommender.inci.canonical import Canonicalizer
 from recommender.inci.model import ParsedList
-from recommender.inci.parse import parse_list
+from recommender.inci.parse import parse_classified, parse_list
 from recommender.knowledge.classes import ClassRules, load_class_rules
 from recommender.knowledge.kb import KnowledgeBase, default_kb
 from recommender.knowledge.learned_classes import (
@@ -52,6 +52,7 @@ class Reader:
             essential_oils=[n for n in kb.names() if "essential_oil" in kb.classes(n)],
         )
         self._classes: dict[str, tuple[str, ...]] = {}
+        self._rows: dict = {}  # the parser's Mention fields (classes given) per printed token
 
     def classes_of(self, inci: str) -> tuple[str, ...]:
         hit = self._classes.get(inci)
@@ -96,17 +97,8 @@ class Reader:
     def _read_known(self, text: object, fuzzy: bool) -> tuple[ParsedList, bool]:
         """Parse, canonicalise and give the curated classes; True when some mention is not
         known exactly or by alias (the fallback and the printed-name rule then apply)."""
-        parsed = parse_list(text, self.canon, fuzzy=fuzzy)
-        known = self._classes
-        learn = False
-        for m in parsed.ingredients:
-            inci = m.inci
-            if inci is not None:
-                c = known.get(inci)
-                m.classes = c if c is not None else self.classes_of(inci)
-            if m.match is None or m.match == "fuzzy":
-                learn = True
-        return parsed, learn
+        return parse_classified(text, self.canon, fuzzy=fuzzy, classes_of=self.classes_of,
+                                rows=self._rows)
 
     def _printed(self, parsed: ParsedList) -> None:
         for m in parsed.ingredients:
