@@ -60,6 +60,12 @@ def data_path(relative: str) -> Path:
 
 
 # Canonicalisation: fuzzy matching is allowed only at or above this similarity (0-100).
+# The most entries one per-process memo of printed names or tokens (the parser's, the
+# canonicaliser's, the class rules', the featuriser's) keeps before it is emptied: ~0.5-1 KB
+# an entry, so a worker's memos stay within a few hundred MB over any catalog size, while a
+# catalog's common names are back in them within a chunk.
+MEMO_ENTRIES = 100_000
+
 FUZZY_MIN_SCORE = 92.0
 # Learned class fallback: a class is assigned only at or above this probability.
 LEARNED_CLASS_MIN_PROB = 0.80

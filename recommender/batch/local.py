@@ -101,8 +101,10 @@ class RunSummary:
 # ----------------------------------------------------------------------------- chunk work
 
 _WORKER: dict = {}
-# A worker process is replaced after about this many rows (bounded per-process caches).
-RECYCLE_ROWS = 50_000
+# A worker process is replaced after about this many rows: a guard against slow growth
+# (allocator fragmentation). Every per-process memo is bounded by config.MEMO_ENTRIES, and a
+# new worker re-learns its memos (its first chunks cost 2-3x a warm one), so not often.
+RECYCLE_ROWS = 250_000
 
 
 def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimiter: str) -> None:

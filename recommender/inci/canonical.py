@@ -40,6 +40,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from recommender.config import MEMO_ENTRIES
 from recommender.inci import fold, rules
 
 _DIGITS = re.compile(r"\d+")
@@ -114,7 +115,7 @@ class Canonicalizer:
         hit = self._lookups.get(name)
         if hit is None:
             hit = self._lookup(name)
-            if len(self._lookups) > 400_000:
+            if len(self._lookups) > MEMO_ENTRIES:
                 self._lookups.clear()
             self._lookups[name] = hit
         return hit
@@ -194,7 +195,7 @@ class Canonicalizer:
         hit = self._completions.get(name)
         if hit is None:
             hit = self._complete(name)
-            if len(self._completions) > 200_000:
+            if len(self._completions) > MEMO_ENTRIES:
                 self._completions.clear()
             self._completions[name] = hit
         return hit
@@ -226,7 +227,7 @@ class Canonicalizer:
         if hit is not None:
             return hit
         hit = self._fuzzy(name)
-        if len(self._cache) > 200_000:
+        if len(self._cache) > MEMO_ENTRIES:
             self._cache.clear()
         self._cache[name] = hit
         return hit

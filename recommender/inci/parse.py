@@ -31,6 +31,7 @@ import weakref
 from collections.abc import Callable
 from itertools import starmap
 
+from recommender.config import MEMO_ENTRIES
 from recommender.inci import clean, rules, split
 from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
 from recommender.inci.model import Mention, ParsedList
@@ -84,7 +85,7 @@ def parse_list(text: object, canon: Canonicalizer, *, fuzzy: bool = True) -> Par
 
 # per canonicaliser: the Mention fields of each printed token read whole (``parse_list``)
 _ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_ROWS_MAX = 400_000
+_ROWS_MAX = MEMO_ENTRIES
 
 
 def parse_classified(text: object, canon: Canonicalizer, *, fuzzy: bool = True,
@@ -233,7 +234,7 @@ def _repair(result: ParsedList, raws: list[str], seq: list, labels: list | None,
         hit = cache.get(raw)
         if hit is None:
             hit = _token(raw, canon)
-            if len(cache) > 400_000:
+            if len(cache) > MEMO_ENTRIES:
                 cache.clear()
             cache[raw] = hit
         if hit.__class__ is str:
@@ -473,7 +474,7 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
     hit = canon.resolve_cache.get(name)
     if hit is None:
         hit = _resolve_uncached(name, canon)
-        if len(canon.resolve_cache) > 400_000:
+        if len(canon.resolve_cache) > MEMO_ENTRIES:
             canon.resolve_cache.clear()
         canon.resolve_cache[name] = hit
     return hit
@@ -544,7 +545,7 @@ def _run_names(name: str, canon: Canonicalizer):
     names = canon.run_cache.get(name, False)
     if names is False:
         names = _separate(name, canon)
-        if len(canon.run_cache) > 200_000:
+        if len(canon.run_cache) > MEMO_ENTRIES:
             canon.run_cache.clear()
         canon.run_cache[name] = names
     return names

@@ -44,6 +44,7 @@ from pathlib import Path
 import yaml
 
 from recommender import config
+from recommender.config import MEMO_ENTRIES
 
 # The vocabulary (DESIGN.md). "peel" is a product-level rule, not an ingredient class.
 VOCABULARY: tuple[str, ...] = (
@@ -288,7 +289,7 @@ class ClassRules:
             name = _fold_name(printed)
             hit = tuple(r.id for r in self._ordered
                         if r._printed is not None and r._printed.search(name))
-            if len(self._printed_cache) > 200_000:
+            if len(self._printed_cache) > MEMO_ENTRIES:
                 self._printed_cache.clear()
             self._printed_cache[printed] = hit
         return hit

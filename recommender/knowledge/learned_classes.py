@@ -64,6 +64,7 @@ from sklearn.pipeline import FeatureUnion
 from threadpoolctl import threadpool_limits
 
 from recommender import config
+from recommender.config import MEMO_ENTRIES
 from recommender.hashing import sha256_file as _sha256
 
 MODEL_FILE = "class_fallback.joblib"
@@ -164,7 +165,7 @@ class FallbackModel:
         return [self._cache[k] for k in keys]
 
 
-_CACHE_MAX = 200_000
+_CACHE_MAX = MEMO_ENTRIES
 
 
 def decide(row: Sequence[float], classes: Sequence[str], min_prob: float) -> LearnedPrediction:

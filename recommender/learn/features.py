@@ -71,6 +71,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from recommender import config
+from recommender.config import MEMO_ENTRIES
 
 # ----------------------------------------------------------------------------- parsing
 
@@ -86,7 +87,7 @@ MEM_CACHE_LIMIT = 50_000
 # The per-name caches hold one entry per distinct name: canonical names are bounded by the
 # knowledge base, folded unknown names ("?...") only by the catalog, so each cache is
 # cleared when it grows past this many names (a million-row run stays bounded).
-NAME_CACHE_LIMIT = 200_000
+NAME_CACHE_LIMIT = MEMO_ENTRIES
 _NAME_CACHE: dict[str, tuple[str, tuple[str, ...]]] = {}
 
 
