@@ -40,8 +40,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from recommender.config import MEMO_ENTRIES
 from recommender.inci import fold, rules
+from recommender.memo import remember
 
 _DIGITS = re.compile(r"\d+")
 _CODES = re.compile(r"\b[A-Z]{1,3}\b")
@@ -114,10 +114,7 @@ class Canonicalizer:
         """Exact or alias match of one candidate name (no fuzzy)."""
         hit = self._lookups.get(name)
         if hit is None:
-            hit = self._lookup(name)
-            if len(self._lookups) > MEMO_ENTRIES:
-                self._lookups.clear()
-            self._lookups[name] = hit
+            hit = remember(self._lookups, name, self._lookup(name))
         return hit
 
     def _lookup(self, name: str) -> Match:
@@ -194,10 +191,7 @@ class Canonicalizer:
         """The one known name that continues a name cut short, or no match (see module doc)."""
         hit = self._completions.get(name)
         if hit is None:
-            hit = self._complete(name)
-            if len(self._completions) > MEMO_ENTRIES:
-                self._completions.clear()
-            self._completions[name] = hit
+            hit = remember(self._completions, name, self._complete(name))
         return hit
 
     def _complete(self, name: str) -> Match:
@@ -226,11 +220,7 @@ class Canonicalizer:
         hit = self._cache.get(name)
         if hit is not None:
             return hit
-        hit = self._fuzzy(name)
-        if len(self._cache) > MEMO_ENTRIES:
-            self._cache.clear()
-        self._cache[name] = hit
-        return hit
+        return remember(self._cache, name, self._fuzzy(name))
 
     def _fuzzy(self, name: str) -> Match:
         k = fold.key(name)

@@ -35,6 +35,7 @@ from recommender.config import MEMO_ENTRIES
 from recommender.inci import clean, rules, split
 from recommender.inci.canonical import NO_MATCH, Canonicalizer, Match
 from recommender.inci.model import Mention, ParsedList
+from recommender.memo import remember
 
 _PERCENT = re.compile(r"\(?\s*(?:\+\s*/\s*-|±|<|≤)?\s*(\d{1,3}(?:[.,]\d{1,6})?)\s*%\s*(?:w/w|w/v)?\s*\)?")
 _EDGE = re.compile(r"^[\s*\-+#.,:;'\"!?]+|[\s*\-+#.,:;'\"!?\[\]]+$")
@@ -233,10 +234,7 @@ def _repair(result: ParsedList, raws: list[str], seq: list, labels: list | None,
         raw = raws[i]
         hit = cache.get(raw)
         if hit is None:
-            hit = _token(raw, canon)
-            if len(cache) > MEMO_ENTRIES:
-                cache.clear()
-            cache[raw] = hit
+            hit = remember(cache, raw, _token(raw, canon))
         if hit.__class__ is str:
             notes.append(hit)
             seq[i] = _DROPPED
@@ -473,10 +471,7 @@ def _resolve(name: str, canon: Canonicalizer) -> tuple[Match, bool, tuple[str, .
     """Try the printed name, then without brackets, then its printed alternatives (cached)."""
     hit = canon.resolve_cache.get(name)
     if hit is None:
-        hit = _resolve_uncached(name, canon)
-        if len(canon.resolve_cache) > MEMO_ENTRIES:
-            canon.resolve_cache.clear()
-        canon.resolve_cache[name] = hit
+        hit = remember(canon.resolve_cache, name, _resolve_uncached(name, canon))
     return hit
 
 
@@ -544,10 +539,7 @@ LIST_MIN_SHARE = 0.75  # ... covering this share of its words
 def _run_names(name: str, canon: Canonicalizer):
     names = canon.run_cache.get(name, False)
     if names is False:
-        names = _separate(name, canon)
-        if len(canon.run_cache) > MEMO_ENTRIES:
-            canon.run_cache.clear()
-        canon.run_cache[name] = names
+        names = remember(canon.run_cache, name, _separate(name, canon))
     return names
 
 
