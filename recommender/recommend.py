@@ -78,6 +78,11 @@ def _num(v) -> float | None:
     return None if math.isnan(f) else f
 
 
+
+def _json_list(v) -> list:
+    """A JSON list column's value: JSON text (score_frame) or already the list."""
+    return v if isinstance(v, list) else json.loads(v or "[]")
+
 class Recommender:
     """Accumulates scored chunks; :meth:`result` gives the three ranked lists."""
 
@@ -157,6 +162,8 @@ class Recommender:
             self.kept[name] = sorted(self.kept[name] + part, key=lambda e: e[0])[:self.k]
 
     def _item(self, r: dict, which: str) -> dict:
+        """One ranked item from a scored row (JSON columns as text, or as lists when scored
+        with ``score_columns(..., as_lists=True)``)."""
         cols = r.keys()
         id_col = _first(cols, ID_CANDIDATES, self.columns.get("product_id"))
         name_col = self.columns.get("name") or ("name" if "name" in cols else None)
@@ -184,12 +191,12 @@ class Recommender:
         if self.price_col:
             item["price"] = _price(r[self.price_col])
         if self.with_flags:
-            item["flags"] = json.loads(r["flags"] or "[]")
+            item["flags"] = _json_list(r["flags"])
             if "price" not in item:
                 price_col = _first(cols, PRICE_CANDIDATES, self.columns.get("price"))
                 item["price"] = None if price_col is None else _price(r[price_col])
-        against = json.loads(r["reasons_against"] or "[]")
-        pro = json.loads(r["reasons_for"] or "[]")
+        against = _json_list(r["reasons_against"])
+        pro = _json_list(r["reasons_for"])
         if which == "use_now":
             item["reasons"] = pro + [f"caution: {x}" for x in against] if r["verdict"] == "caution" \
                 else pro + against

@@ -498,112 +498,120 @@ def product_absorption(parsed, t_hours: float, *, depth_mm: float = 1.0,
 def product_absorption_many(parsed_lists: Sequence, t_hours: float, *, depth_mm: float = 1.0,
                             occluded: bool = False) -> list[tuple[float | None, float | None]]:
     """(absorption_index, x_vs_intact) of many products (batch scoring): the numbers
-    :func:`product_absorption` gives with ``curve_hours=None, detail=False``.
-
-    One permeability call for every ingredient of the batch not cached yet, each
-    ingredient's index at ``t_hours`` computed once, and the per-product weighted sums
-    accumulated in mention order (``np.bincount`` adds sequentially in input order), so the
-    results are bit-identical to :func:`product_absorption`'s loop.
-    """
-    n = len(parsed_lists)
-    if not n:
+    :func:`product_absorption` gives with ``curve_hours=None, detail=False``; see
+    :class:`AbsorptionPlan` (one permeability call for every ingredient of the batch not
+    cached yet)."""
+    if not len(parsed_lists):
         return []
-    keys: dict[tuple, int] = {}
-    pair_key: list[int] = []
-    pair_pos: list[int] = []
-    pair_len: list[int] = []
-    for p in parsed_lists:
-        k0 = len(pair_key)
-        for m in getattr(p, "ingredients", ()):
-            inci = m.inci
-            if not inci or m.section != "declared" or inci in VEHICLE:
+    index, x = AbsorptionPlan(parsed_lists).at(t_hours, depth_mm=depth_mm, occluded=occluded)
+    return [(None if v != v else v, None if r != r else r)
+            for v, r in zip(index.tolist(), x.tolist(), strict=True)]
+
+
+class AbsorptionPlan:
+    """The absorption terms of many products, kept to answer for any time and depth.
+
+    Which need it answers: batch scoring asks for a chunk's absorption once; the web app's
+    prepared catalog asks for the ~35 products a request shows, at that request's time and
+    depth, thousands of times over the same catalog. The plan holds each distinct (INCI,
+    classes) ingredient's intact and channel permeability (one permeability call for all
+    not cached yet) and each product's declared, non-vehicle ingredients as (ingredient,
+    weight 1/p) pairs in label order; :meth:`at` evaluates :func:`product_absorption`'s
+    product numbers (``detail=False``) for all products or some rows, summing each product's
+    terms in label order (``np.bincount`` adds sequentially), rounded as it rounds them.
+    """
+
+    def __init__(self, parsed_lists: Sequence):
+        keys: dict[tuple, int] = {}
+        pair_key: list[int] = []
+        pair_pos: list[int] = []
+        pair_len: list[int] = []
+        for p in parsed_lists:
+            k0 = len(pair_key)
+            for m in getattr(p, "ingredients", ()):
+                inci = m.inci
+                if not inci or m.section != "declared" or inci in VEHICLE:
+                    continue
+                cls = m.classes
+                key = (inci, cls if type(cls) is tuple else tuple(cls))
+                i = keys.get(key)
+                if i is None:
+                    i = keys[key] = len(keys)
+                pair_key.append(i)
+                pair_pos.append(m.position)
+            pair_len.append(len(pair_key) - k0)
+        missing = [k for k in keys if k not in _TERMS]
+        if missing:
+            items = []
+            for inci, cls in missing:
+                name, rec = _record_for(inci)
+                items.append((name, rec, cls))
+            for key, terms in zip(missing, _terms_many(items), strict=True):
+                _TERMS[key] = terms
+        n_keys = len(keys)
+        self.known = np.zeros(n_keys, dtype=bool)     # has an index
+        self.model = np.zeros(n_keys, dtype=bool)     # intact term from the model (counts for x)
+        self.intact = np.zeros(n_keys)
+        self.channel = np.zeros(n_keys)
+        for key, i in keys.items():
+            terms = _TERMS[key]
+            if terms["status"] != "ok" or terms["intact_term"] == "unknown":
                 continue
-            cls = m.classes
-            key = (inci, cls if type(cls) is tuple else tuple(cls))
-            i = keys.get(key)
-            if i is None:
-                i = keys[key] = len(keys)
-            pair_key.append(i)
-            pair_pos.append(m.position)
-        pair_len.append(len(pair_key) - k0)
-    missing = [k for k in keys if k not in _TERMS]
-    if missing:
-        items = []
-        for inci, cls in missing:
-            name, rec = _record_for(inci)
-            items.append((name, rec, cls))
-        for key, terms in zip(missing, _terms_many(items), strict=True):
-            _TERMS[key] = terms
-    if t_hours < 0:
-        raise ValueError("t_hours must be >= 0 (hours after the end of the treatment)")
-    treated = depth_mm > 0
-    th = t_half_hours(depth_mm, occluded) if treated else None
-    f_now = math.exp(-LN2 * t_hours / th) if treated else 0.0
-    log_neg = math.log10(NEGLIGIBLE_INDEX)
-    n_keys = len(keys)
-    ok = np.zeros(n_keys, dtype=bool)          # has an index
-    model = np.zeros(n_keys, dtype=bool)       # intact term from the model (counts for x)
-    clamped = np.zeros(n_keys)
-    log_idx = np.zeros(n_keys)
-    log_intact = np.zeros(n_keys)
-    for key, i in keys.items():
-        terms = _TERMS[key]
-        if terms["status"] != "ok" or terms["intact_term"] == "unknown":
-            continue
-        intact = terms["intact_kp_cm_per_h"] or 0.0
-        idx = (intact + f_now * terms["channel_kp_open_cm_per_h"]) / KP_REF_CM_PER_H
-        li = math.log10(idx) if idx > 0 else log_neg
-        ok[i] = True
-        clamped[i] = max(li, log_neg)
-        log_idx[i] = li
-        if terms["intact_term"] == "model":
-            model[i] = True
-            log_intact[i] = math.log10(intact / KP_REF_CM_PER_H)
-    pk = np.asarray(pair_key, dtype=np.int64)
-    row = np.repeat(np.arange(n, dtype=np.int64), np.asarray(pair_len, dtype=np.int64))
-    w = 1.0 / np.maximum(np.asarray(pair_pos, dtype=np.int64), 1)
-    sel = ok[pk]
-    r, wk, kk = row[sel], w[sel], pk[sel]
-    logsum = np.bincount(r, weights=wk * clamped[kk], minlength=n)
-    w_known = np.bincount(r, weights=wk, minlength=n)
-    sel = model[kk]
-    r, wk, kk = r[sel], wk[sel], kk[sel]
-    ratio_logsum = np.bincount(r, weights=wk * log_idx[kk], minlength=n)
-    log_intact_sum = np.bincount(r, weights=wk * log_intact[kk], minlength=n)
-    w_ratio = np.bincount(r, weights=wk, minlength=n)
-    out: list[tuple[float | None, float | None]] = []
-    for j in range(n):
-        value = x = None
-        wkn = float(w_known[j])
-        if wkn:
-            value = _num(10 ** (float(logsum[j]) / wkn))
+            self.known[i] = True
+            self.intact[i] = terms["intact_kp_cm_per_h"] or 0.0
+            self.channel[i] = terms["channel_kp_open_cm_per_h"]
+            self.model[i] = terms["intact_term"] == "model"
+        self.pair_key = np.asarray(pair_key, dtype=np.int64)
+        self.pair_w = 1.0 / np.maximum(np.asarray(pair_pos, dtype=np.int64), 1)
+        self.lengths = np.asarray(pair_len, dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)])
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def at(self, t_hours: float, *, depth_mm: float = 1.0, occluded: bool = False,
+           rows: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(absorption_index, x_vs_intact) per product (``rows``: of those products only, in
+        that order), NaN where unknown."""
+        if t_hours < 0:
+            raise ValueError("t_hours must be >= 0 (hours after the end of the treatment)")
+        treated = depth_mm > 0
+        f_now = math.exp(-LN2 * t_hours / t_half_hours(depth_mm, occluded)) if treated else 0.0
+        if rows is None:
+            n = len(self.lengths)
+            pk, w = self.pair_key, self.pair_w
+            row = np.repeat(np.arange(n, dtype=np.int64), self.lengths)
+        else:
+            rows = np.asarray(rows, dtype=np.int64)
+            n = len(rows)
+            lens = self.lengths[rows]
+            row = np.repeat(np.arange(n, dtype=np.int64), lens)
+            # each chosen product's pairs, in label order
+            take = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(
+                self.offsets[rows] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+            pk, w = self.pair_key[take], self.pair_w[take]
+        sel = self.known[pk]
+        r, wk, kk = row[sel], w[sel], pk[sel]
+        log_neg = math.log10(NEGLIGIBLE_INDEX)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            idx = (self.intact[kk] + f_now * self.channel[kk]) / KP_REF_CM_PER_H
+            log_idx = np.where(idx > 0, np.log10(np.where(idx > 0, idx, 1.0)), log_neg)
+            logsum = np.bincount(r, weights=wk * np.maximum(log_idx, log_neg), minlength=n)
+            w_known = np.bincount(r, weights=wk, minlength=n)
+            m = self.model[kk]
+            r, wk, kk, log_idx = r[m], wk[m], kk[m], log_idx[m]
+            log_intact = np.log10(self.intact[kk] / KP_REF_CM_PER_H)
+        ratio_logsum = np.bincount(r, weights=wk * log_idx, minlength=n)
+        log_intact_sum = np.bincount(r, weights=wk * log_intact, minlength=n)
+        w_ratio = np.bincount(r, weights=wk, minlength=n)
+        index = np.full(n, np.nan)
+        x = np.full(n, np.nan)
+        for j in np.flatnonzero(w_known).tolist():
+            index[j] = _num(10 ** (float(logsum[j]) / float(w_known[j])))
             wr = float(w_ratio[j])
             if wr:
-                x = _num(10 ** ((float(ratio_logsum[j]) - float(log_intact_sum[j])) / wr), 4)
-        out.append((value, x))
-    return out
-
-
-def uptake_terms(parsed) -> list[tuple[float, float, float]]:
-    """(weight 1/p, intact Kp, channel Kp with all channels open) of the declared ingredients
-    with a modelled intact term: the only ones ``x_vs_intact`` of :func:`product_absorption`
-    averages, so ``x = 10 ** (sum w log10((intact + f channel) / intact) / sum w)`` at
-    ``f = f_open(t)``. A prepared catalog keeps these to rank many products at any time.
-    """
-    mentions = [m for m in getattr(parsed, "ingredients", ()) if m.section == "declared"]
-    missing = [m.inci for m in mentions
-               if m.inci and _cache_key(m.inci, m.classes) not in _TERMS]
-    if missing:
-        prefetch(missing, {m.inci: m.classes for m in mentions if m.inci})
-    out = []
-    for m in mentions:
-        if m.inci in VEHICLE or not m.inci:
-            continue
-        terms = _TERMS.get(_cache_key(m.inci, m.classes)) or _terms(m.inci, m.classes)
-        if terms["status"] == "ok" and terms["intact_term"] == "model":
-            out.append((1.0 / max(m.position, 1), terms["intact_kp_cm_per_h"],
-                        terms["channel_kp_open_cm_per_h"]))
-    return out
+                x[j] = _num(10 ** ((float(ratio_logsum[j]) - float(log_intact_sum[j])) / wr), 4)
+        return index, x
 
 
 TYPICAL_ACTIVES = ("NIACINAMIDE", "ASCORBIC ACID", "RETINOL", "PANTHENOL",

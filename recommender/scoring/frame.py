@@ -125,7 +125,7 @@ def resolve_columns(columns_present, mapping: Mapping[str, str] | None = None) -
 
 # ----------------------------------------------------------------------------- flag cache
 
-_FLAG_CACHE: dict[tuple, tuple[str, str, float, float]] = {}
+_FLAG_CACHE: dict[tuple, tuple[str, str, float, float, dict]] = {}
 _FLAG_CACHE_MAX = 20_000        # ~20 MB at most; the common flags recur within a chunk
 _KEEP_ALIVE: dict[int, object] = {}     # protocols whose rules are keyed by id() in the cache
 
@@ -135,8 +135,9 @@ COMPACT_FLAG_KEYS = ("scope", "ingredient", "inci", "position", "class", "rule",
 FLAG_DETAILS = ("full", "compact")
 
 
-def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, float]:
-    """(JSON text, reason, severity weight, end of the last stage) for one flag, cached.
+def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, float, dict]:
+    """(JSON text, reason, severity weight, end of the last stage, the JSON text's dict) for
+    one flag, cached (the dict is shared: callers must not change it).
 
     ``detail="full"``: every field of ``Flag.to_dict`` (the `check --json` contract);
     ``"compact"``: COMPACT_FLAG_KEYS only (the rule's window text, source and evidence are in
@@ -149,12 +150,11 @@ def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, floa
         d = f.to_dict()
         sev_w = weights.severity_avoid if any(s == "avoid" for s, _ in f.stages) \
             else weights.severity_caution
+        reason = d["reason"]
         if detail == "compact":
-            js = json.dumps({k: d[k] for k in COMPACT_FLAG_KEYS}, ensure_ascii=False,
-                            separators=(",", ":"))
-        else:
-            js = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
-        hit = (js, d["reason"], sev_w, f.stages[-1][1])
+            d = {k: d[k] for k in COMPACT_FLAG_KEYS}
+        js = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+        hit = (js, reason, sev_w, f.stages[-1][1], d)
         if len(_FLAG_CACHE) >= _FLAG_CACHE_MAX:
             _FLAG_CACHE.clear()
         _FLAG_CACHE[key] = hit
@@ -166,6 +166,14 @@ _POSITION_WEIGHTS = [1.0] + [position_weight(p) for p in range(1, 256)]
 
 def _dumps(items: list[str]) -> str:
     return json.dumps(items, ensure_ascii=False)
+
+
+def _empty_text(_items: list) -> str:
+    return "[]"
+
+
+def _as_is(items: list) -> list:
+    return items
 
 
 def _text(value) -> str:
@@ -228,7 +236,8 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
 
 def score_columns(texts: list[str], names: list[str | None], cats: list[str | None],
                   ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
-                  errors: str = "raise", badges=None, assessor=None) -> dict[str, np.ndarray]:
+                  errors: str = "raise", badges=None, assessor=None,
+                  as_lists: bool = False) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -237,6 +246,9 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     when already known (it is person-independent); None computes it. ``assessor``: a
     function (i, parsed) -> the safety assessment of product i for this context, when the
     caller keeps assessments (``recommender.safety.retime``); None calls ``assess``.
+    ``as_lists``: the four JSON columns (flags, reasons_for, reasons_against, unrecognized)
+    hold the Python lists their JSON text would decode to, for a caller that answers in
+    JSON anyway (the prepared catalog's ranked items); flag dicts are shared, read-only.
     """
     n = len(texts)
     protocol = ctx.active_protocol
@@ -308,16 +320,21 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     pw = _POSITION_WEIGHTS
     max_r = weights.max_reasons
     t = safety.t
+    dumps = _as_is if as_lists else _dumps
+    empty = _as_is if as_lists else _empty_text
+    # The person's fit per product (the same means the loop used to take row by row).
+    concern_fit = concern_mat[:, concern_idx].mean(axis=1) if concern_idx else None
+    skin_fit = skin_mat[:, skin_idx].mean(axis=1) if skin_idx else None
 
     for i in range(n):
         p = parsed[i]
         if i in failed:
             status[i] = "error"
             verdict[i] = "caution"
-            flags_col[i] = "[]"
-            rf_col[i] = "[]"
-            ra_col[i] = _dumps([failed[i]])
-            unrec_col[i] = "[]"
+            flags_col[i] = empty([])
+            rf_col[i] = empty([])
+            ra_col[i] = dumps([failed[i]])
+            unrec_col[i] = empty([])
             continue
         try:
             a = assessor(i, p) if assessor is not None else \
@@ -329,10 +346,10 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                 raise
             status[i] = "error"
             verdict[i] = "caution"
-            flags_col[i] = "[]"
-            rf_col[i] = "[]"
-            ra_col[i] = _dumps([f"internal error while assessing: {type(exc).__name__}: {exc}"])
-            unrec_col[i] = "[]"
+            flags_col[i] = empty([])
+            rf_col[i] = empty([])
+            ra_col[i] = dumps([f"internal error while assessing: {type(exc).__name__}: {exc}"])
+            unrec_col[i] = empty([])
             continue
         status[i] = p.status
         verdict[i] = a.verdict
@@ -343,7 +360,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
         unrec = p.unrecognized
         n_ing[i] = len(p.ingredients)
         n_unrec[i] = len(unrec)
-        unrec_col[i] = _dumps(unrec) if unrec else "[]"
+        unrec_col[i] = dumps(list(unrec)) if unrec else empty([])
 
         # Flags JSON and the risk term (open now, and at the day the product becomes usable).
         pieces = []
@@ -352,8 +369,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
         keep_now = keep_later = 1.0
         x_safe = t if a.safe_from_day is None else max(t, a.safe_from_day)
         for f in a.flags:
-            js, reason, sev_w, last_end = _flag_entry(f, weights, detail)
-            pieces.append(js)
+            js, reason, sev_w, last_end, d = _flag_entry(f, weights, detail)
+            pieces.append(d if as_lists else js)
             if f.open and reason not in said:
                 said.add(reason)
                 against.append(reason)
@@ -363,7 +380,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             base = sev_w * (pw[pos] if pos is not None and 0 < pos < 256 else position_weight(pos))
             keep_now *= 1.0 - min(1.0, base * (1.0 if f.open else closed_w))
             keep_later *= 1.0 - min(1.0, base * (1.0 if x_safe < last_end else closed_w))
-        flags_col[i] = "[" + ",".join(pieces) + "]"
+        flags_col[i] = pieces if as_lists else "[" + ",".join(pieces) + "]"
         if len(against) > max_r:
             against = against[:max_r] + [f"... and {len(against) - max_r} more open flag(s)"]
 
@@ -378,10 +395,10 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             benefit_col[i] = round(b, 4)
             risk_col[i] = round(risk_now, 4)
             terms = {"benefit": b, "gentleness": gentleness[i], "low_risk": 1.0 - risk_now}
-            if concern_idx:
-                terms["concern_fit"] = float(np.mean(concern_mat[i, concern_idx]))
-            if skin_idx:
-                terms["skin_fit"] = float(np.mean(skin_mat[i, skin_idx]))
+            if concern_fit is not None:
+                terms["concern_fit"] = float(concern_fit[i])
+            if skin_fit is not None:
+                terms["skin_fit"] = float(skin_fit[i])
             score[i] = combine(terms, a.verdict, weights)
             if a.safe_from_day is not None:
                 terms["low_risk"] = 1.0 - risk_later
@@ -417,8 +434,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             if unrec:
                 shown = "; ".join(unrec[:3]) + (" ..." if len(unrec) > 3 else "")
                 against.append(f"{len(unrec)} ingredient name(s) not recognised: {shown}")
-        rf_col[i] = _dumps(reasons_for[:max_r]) if reasons_for else "[]"
-        ra_col[i] = _dumps(against) if against else "[]"
+        rf_col[i] = dumps(reasons_for[:max_r]) if reasons_for else empty([])
+        ra_col[i] = dumps(against) if against else empty([])
 
     data = {
         "status": status, "verdict": verdict, "safe_from_day": sfd, "never_safe": never,
@@ -450,6 +467,7 @@ def _column(values, dtype, n: int) -> np.ndarray:
         if isinstance(values, str):
             return np.full(n, values, dtype=object)
         arr = np.empty(n, dtype=object)
-        arr[:] = values
+        for j, v in enumerate(values):      # values may be lists (as_lists)
+            arr[j] = v
         return arr
     return np.asarray(values, dtype=dtype)

@@ -7,8 +7,10 @@ for recommend p95 <= 50 ms on a 10k-product catalog. A :class:`PreparedCatalog` 
 does not depend on the person:
 
 - each list read once (the reader's ParsedList), the concern / skin-type / gentleness
-  predictions (they depend on the list and category only), the benefit classes, the absorption terms of every ingredient (recommender.learn.absorption
-  ``uptake_terms``);
+  predictions (they depend on the list and category only), the benefit classes, the
+  absorption terms of every ingredient (recommender.learn.absorption ``AbsorptionPlan``:
+  the shown rows' absorption at each request's time and depth, without a permeability
+  lookup per request);
 - per (protocol, depth factor, modality, pregnancy) the safety engine's assessment of every
   product *without* a time: each flag's stages and the product's avoid/caution ends
   (``assess`` computes them independently of t; only ``open`` depends on t). The person's
@@ -90,6 +92,7 @@ class _CachedModels:
 
     def __init__(self, base, rows: dict, fit: dict[str, np.ndarray]):
         self.base, self.rows, self.fit = base, rows, fit
+        self.plan = None            # the catalog's AbsorptionPlan, when the model is there
 
     def __getattr__(self, name):          # versions, has_concerns, problems ...
         return getattr(self.base, name)
@@ -105,9 +108,8 @@ class _CachedModels:
         out["absorption_index"] = np.full(n, np.nan)
         out["absorption_x_vs_intact"] = np.full(n, np.nan)
         readable = np.flatnonzero([p.found for p in parsed])
-        if len(readable):
-            vals, xs = self.base.predict_absorption([parsed[i] for i in readable],
-                                                    t_hours=t_hours, depth_mm=depth_mm)
+        if len(readable) and self.plan is not None:
+            vals, xs = self.plan.at(t_hours, depth_mm=depth_mm, rows=at[readable])
             out["absorption_index"][readable] = vals
             out["absorption_x_vs_intact"][readable] = xs
         return out
@@ -246,24 +248,22 @@ class PreparedCatalog:
 
         self._benefit: dict[int, tuple] = {}
 
-        # Absorption terms (x vs intact at any time, see absorption.uptake_terms).
+        # Absorption: every product's terms, evaluated for the shown rows at each request's
+        # time and depth (absorption.AbsorptionPlan), and the x-vs-intact terms the ranking
+        # estimate uses for all products (the plan's modelled-intact pairs).
         self.has_absorption = base_models.has_absorption
         if self.has_absorption:
-            from recommender.learn.absorption import uptake_terms
+            from recommender.learn.absorption import AbsorptionPlan
 
-            ap, aw, ai, ac = [], [], [], []
-            for i in idx:
-                for w, intact, ch in uptake_terms(self.parsed[i]):
-                    ap.append(i)
-                    aw.append(w)
-                    ai.append(intact)
-                    ac.append(ch)
-            self.up_prod = np.asarray(ap, dtype=np.int64)
-            self.up_w = np.asarray(aw, dtype=float)
-            self.up_intact = np.asarray(ai, dtype=float)
-            self.up_channel = np.asarray(ac, dtype=float)
+            plan = AbsorptionPlan([p if p.found else None for p in self.parsed])
+            self.models.plan = plan
+            pair_row = np.repeat(np.arange(n, dtype=np.int64), plan.lengths)
+            sel = plan.model[plan.pair_key]
+            self.up_prod = pair_row[sel]
+            self.up_w = plan.pair_w[sel]
             self.up_wsum = np.bincount(self.up_prod, weights=self.up_w, minlength=n)
-            self.up_ratio = self.up_channel / self.up_intact
+            key = plan.pair_key[sel]
+            self.up_ratio = plan.channel[key] / plan.intact[key]
 
         # Avoid-list index: the identities the engine's _avoid_match compares.
         self._avoid_index: dict[tuple[bool, bool], dict[str, set]] = {}
@@ -394,13 +394,14 @@ class PreparedCatalog:
     def _score_columns(self, rows: np.ndarray, ctx: ScoreContext) -> dict[str, list]:
         """What ``_score_rows(self._narrow.iloc[rows], ctx)`` holds, as columns of plain
         values, without building a frame: score_frame's own core (``score_columns``) on the
-        prepared reads, plus the narrow input columns."""
+        prepared reads, plus the narrow input columns. The JSON columns hold lists (they
+        end in a JSON answer: no text to decode again)."""
         models = self.models if ctx.use_models else default_models(False)
         at = rows.tolist()
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
                              reader=self.reader, badges=self._badges(ctx)[rows],
-                             assessor=self._assessor(at, ctx))
+                             assessor=self._assessor(at, ctx), as_lists=True)
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
         for c, v in data.items():
             out[c] = v.tolist()
@@ -500,7 +501,7 @@ class PreparedCatalog:
 
     def _uptake(self, hours: float, depth_mm: float) -> np.ndarray:
         """x vs intact skin of every product at ``hours`` after a ``depth_mm`` treatment (see
-        absorption.uptake_terms); the last UPTAKE_KEPT answers are kept, since most people
+        the catalog's AbsorptionPlan); the last UPTAKE_KEPT answers are kept, since most people
         ask about whole days after the usual depths."""
         from recommender.learn.absorption import LN2, t_half_hours
 
