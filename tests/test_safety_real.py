@@ -345,3 +345,32 @@ def test_retime_equals_assess_on_real_lists(catalogs, read):
                 (row["product_id"], day)
             seen_verdicts.add(got.verdict)
     assert seen_verdicts == {"avoid", "caution", "suitable"}
+
+
+def test_retime_to_a_depth_of_the_same_factor_equals_assess(catalogs, read):
+    """Depths of one protocol factor (0.5 and 1.2 mm are both 'else' in the default
+    protocol's bands) share an assessment: retime names the new depth in every flag and
+    gives what a fresh assess gives; a depth of another factor is refused, not guessed."""
+    from dataclasses import replace
+
+    from recommender.safety import retime
+    from recommender.safety.protocol import default_protocol
+
+    proto = default_protocol()
+    assert proto.factor(0.5, "mn") == proto.factor(1.2, "mn") != proto.factor(2.0, "mn")
+    df = catalogs("sephora_2023").sample(150, random_state=5)
+    flagged = 0
+    for _, row in df.iterrows():
+        parsed = read(row["ingredients"])
+        a0 = assess(parsed, Context.make(day=0.0, depth=0.5), None, name=row["name"],
+                    category=row["category"])
+        for day in (0.0, 2.0, 9.0):
+            ctx = Context.make(day=day, depth=1.2)
+            fresh = assess(parsed, ctx, None, name=row["name"], category=row["category"])
+            got = retime(a0, ctx)
+            assert got.to_dict(include_parsed=True) == fresh.to_dict(include_parsed=True), \
+                (row["product_id"], day)
+            flagged += any("after 1.2 mm" in f.reason for f in got.flags)
+        with pytest.raises(ValueError, match="assess again"):
+            retime(a0, replace(a0.context, depth_mm=2.0))
+    assert flagged > 0          # the new depth's text really reached the flags

@@ -360,6 +360,19 @@ def _avoid_match(m: Mention, ctx: Context) -> tuple[str | None, str] | None:
     return None
 
 
+def _factor_suffix(proto: Protocol, idx: _Index, ctx: Context) -> tuple[float, str]:
+    """(the protocol's factor for the context's depth and modality, the text flags add:
+    " after 1.0 mm microneedling"), kept per (depth, modality)."""
+    fs = idx.factors.get((ctx.depth_mm, ctx.modality))
+    if fs is None:
+        fs = (proto.factor(ctx.depth_mm, ctx.modality),
+              f" after {_fmt_mm(ctx.depth_mm)} mm {proto.modality_label(ctx.modality)}")
+        if len(idx.factors) > 1000:
+            idx.factors.clear()
+        idx.factors[(ctx.depth_mm, ctx.modality)] = fs
+    return fs
+
+
 def assess(
     parsed: ParsedList,
     context: Context | None = None,
@@ -378,14 +391,7 @@ def assess(
     t = ctx.t
     idx = _index(proto)
     rules = proto.rules
-    fs = idx.factors.get((ctx.depth_mm, ctx.modality))
-    if fs is None:
-        fs = (proto.factor(ctx.depth_mm, ctx.modality),
-              f" after {_fmt_mm(ctx.depth_mm)} mm {proto.modality_label(ctx.modality)}")
-        if len(idx.factors) > 1000:
-            idx.factors.clear()
-        idx.factors[(ctx.depth_mm, ctx.modality)] = fs
-    f, suffix = fs
+    f, suffix = _factor_suffix(proto, idx, ctx)
     flags: list[Flag] = []
     notes: list[Note] = []
 
@@ -526,20 +532,30 @@ def _component_verdicts(flags: list[Flag], components: list, t: float, avoid_end
 
 def retime(a: Assessment, context: Context) -> Assessment:
     """``a`` at another time: what ``assess`` gives for the same product, protocol and
-    treatment with ``context`` (which must differ from ``a.context`` in ``t`` only), without
-    matching any rule again. Only the current stage of each flag, ``open`` and the verdicts
-    depend on t (answers the web app's many questions about the same products at different
-    days; tests/test_safety_engine.py checks it against ``assess`` on real lists)."""
+    treatment with ``context`` (which must differ from ``a.context`` in ``t`` only, or also
+    in ``depth_mm`` when the protocol's factor for the new depth is the same: the flags then
+    name the new depth), without matching any rule again. Only the current stage of each
+    flag, ``open`` and the verdicts depend on t, and only the flags' " after D mm" text on a
+    depth of the same factor (answers the web app's many questions about the same products
+    at different days and depths; tests/test_safety_real.py checks it against ``assess`` on
+    real lists). Raises ValueError for a depth of another factor."""
     t = context.t
+    suffix = None
+    if context.depth_mm != a.context.depth_mm:
+        f_new, suffix = _factor_suffix(a.protocol, _index(a.protocol), context)
+        if f_new != a.factor:
+            raise ValueError(f"retime: depth {context.depth_mm} mm has factor {f_new}, the "
+                             f"assessment {a.factor}; assess again")
     flags = []
     for f in a.flags:
         sev, end, is_open = _current(f.stages, t)
-        if sev == f.severity and end == f.until_day and is_open == f.open:
+        sx = f.suffix if suffix is None else suffix
+        if sev == f.severity and end == f.until_day and is_open == f.open and sx == f.suffix:
             flags.append(f)
         else:
             flags.append(Flag(f.scope, f.rule, f.stages, sev, end, is_open, f.ingredient,
                               f.inci, f.position, f.component, f.section, f.klass, f.detail,
-                              f.where, f.suffix))
+                              f.where, sx))
     components = (a.parsed.components if a.parsed is not None else None) or [None]
     return Assessment(
         verdict=_verdict(t, a.avoid_end, a.caution_end),

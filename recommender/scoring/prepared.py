@@ -409,10 +409,13 @@ class PreparedCatalog:
 
     def _assessor(self, at: list[int], ctx: ScoreContext):
         """(i, parsed) -> the assessment of product ``at[i]`` for ``ctx``: a kept assessment
-        of the same product, protocol and treatment at another day, retimed (the same
-        products head the lists of many requests), else a fresh ``assess`` (then kept)."""
+        of the same product, protocol and treatment (depth of the same factor) at another
+        day, retimed (the same products head the lists of many requests), else a fresh
+        ``assess`` (then kept)."""
         safety, protocol = ctx.safety, ctx.active_protocol
-        key = (id(protocol), safety.depth_mm, safety.modality, safety.pregnant,
+        # depths of one factor share assessments (retime names the depth in the flags)
+        key = (id(protocol), protocol.factor(safety.depth_mm, safety.modality), safety.modality,
+               safety.pregnant,
                repr(sorted(safety.avoid.to_dict().items())) if safety.avoid else None)
         kept, lock = self._assessments, self._lock
 
