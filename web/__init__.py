@@ -23,9 +23,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings (recommender.config, then ``overrides``), state, blueprints."""
     from web import errors, regimen_views, security, settings, state, uploads
     from web.api import bp as api_bp
+    from web.json_provider import OrjsonProvider
     from web.ui import bp as ui_bp
 
     app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.json = OrjsonProvider(app)
     settings.configure(app, overrides)
     state.init_app(app)
     security.init_app(app)
