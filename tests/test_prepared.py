@@ -89,3 +89,23 @@ def test_score_and_product_lookup(prepared):
     assert prepared.product("no-such-id") is None
     with pytest.raises(KeyError, match="no-such-id"):
         prepared.score(ctx, ["no-such-id"])
+
+
+def test_kept_answers_per_stretch_of_time_equal_fresh_ones(prepared):
+    """The verdicts and risk terms kept per interval of t between the safety table's ends
+    are what a fresh computation gives at every hour of a fortnight, asked in an order that
+    reuses them (0.5 h steps cross every window end of the default protocol at 1.0 mm)."""
+    ctx = make_score_context(day=0, depth=1.0)
+    table, outside = prepared._table(ctx)
+    assert not outside
+    hours = list(np.arange(0.0, 14 * 24 + 1, 0.5)) * 2
+    for h in hours:
+        t = h / 24.0
+        kept = prepared._timed(table, t, ctx.weights)
+        fresh = table.timed(t, ctx.weights, table.avoid_end)
+        for a, b in zip(kept, fresh, strict=True):
+            np.testing.assert_array_equal(a, b)
+    intervals = {int(np.searchsorted(table.ends, h / 24.0, side="right")) for h in hours}
+    assert len(intervals) > 3                     # the walk crossed window ends
+    mine = [k for k in prepared._timed_kept if k[0] == id(table)]
+    assert len(mine) == len(intervals)            # one kept answer per stretch, not per hour

@@ -65,7 +65,8 @@ class ParsedList:
 
     @property
     def unrecognized(self) -> list[str]:
-        return [m.raw for m in self.ingredients if not m.recognized]
+        # Mention.recognized inlined: every scored row asks (batch scoring, each request)
+        return [m.raw for m in self.ingredients if m.match != "exact" and m.match != "alias"]
 
     def declared(self) -> list[Mention]:
         return [m for m in self.ingredients if m.section == "declared"]

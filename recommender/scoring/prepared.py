@@ -65,6 +65,7 @@ BENEFIT_MARGIN = 1e-3
 SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
 ASSESSMENTS_KEPT = 5000      # (treatment, product) safety assessments, retimed for other days
 UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
+TIMED_KEPT = 48              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
 
 
 def _missing(v) -> bool:
@@ -138,6 +139,18 @@ class _SafetyTable:
         self.flag_pw = np.asarray(pw, dtype=float)
         self.flag_avoid = np.asarray(sev_avoid, dtype=bool)
         self.flag_end = np.asarray(end, dtype=float)
+        # every comparison estimate makes with t is against one of these
+        self.ends = np.unique(np.concatenate([self.flag_end, self.avoid_end, self.caution_end]))
+
+    def timed(self, t: float, weights, avoid_end: np.ndarray) -> tuple[np.ndarray, ...]:
+        """(verdict codes at t, verdict codes when safe, keep now, keep when safe) per
+        product, for these avoid ends (the table's own, or with the person's avoid-list)."""
+        n = len(avoid_end)
+        never = np.isinf(avoid_end)
+        x_safe = np.where(never, t, np.maximum(t, avoid_end))
+        return (_verdict_codes(t, avoid_end, self.caution_end).astype(np.int8),
+                _verdict_codes(x_safe, avoid_end, self.caution_end).astype(np.int8),
+                self.keep(t, weights, n), self.keep(x_safe, weights, n))
 
     def _logs(self, weights) -> tuple[np.ndarray, np.ndarray]:
         """Per flag, log(1 - min(1, severity w(pos))) when open and the same with the closed
@@ -197,6 +210,7 @@ class PreparedCatalog:
         self._lock = threading.Lock()
         self._tables: OrderedDict = OrderedDict()
         self._uptakes: OrderedDict = OrderedDict()
+        self._timed_kept: OrderedDict = OrderedDict()
         self._assessments: OrderedDict = OrderedDict()
         self._prepare(reader, use_models)
 
@@ -442,8 +456,9 @@ class PreparedCatalog:
 
     # -- ranking ---------------------------------------------------------------------------
     def estimate(self, context=None) -> dict[str, np.ndarray]:
-        """Verdict, never_safe, safe_from_day exactly; score, score_when_safe and benefit
-        approximately (float order), for every product at once."""
+        """Verdict (and its code: 0 suitable, 1 caution, 2 avoid), never_safe, safe_from_day
+        exactly; score, score_when_safe and benefit approximately (float order), for every
+        product at once."""
         ctx = ScoreContext.coerce(context)
         safety, w = ctx.safety, ctx.weights
         n = len(self)
@@ -454,11 +469,9 @@ class PreparedCatalog:
                                  avoid_end)
         t = safety.t
         never = np.isinf(avoid_end)
-        code = _verdict_codes(t, avoid_end, table.caution_end)
         sfd = np.where(never, np.nan, avoid_end)
-        x_safe = np.where(never, t, np.maximum(t, avoid_end))
-        keep_now = table.keep(t, w, n)
-        keep_later = table.keep(x_safe, w, n)
+        code, code_later, keep_now, keep_later = \
+            table.timed(t, w, avoid_end) if outside else self._timed(table, t, w)
 
         use_models = ctx.use_models and self.models.base is default_models(True)
         x = np.full(n, np.nan)
@@ -495,12 +508,31 @@ class PreparedCatalog:
             return np.where(self.found, np.round(100.0 * gates[codes] * raw, 1), np.nan)
 
         score = combine(keep_now, code)
-        when_safe = np.where(never, np.nan,
-                             combine(keep_later, _verdict_codes(x_safe, avoid_end,
-                                                                table.caution_end)))
-        return {"verdict": VERDICTS[code], "never_safe": never, "safe_from_day": sfd,
+        when_safe = np.where(never, np.nan, combine(keep_later, code_later))
+        return {"verdict": VERDICTS[code], "verdict_code": code, "never_safe": never,
+                "safe_from_day": sfd,
                 "score": score, "score_when_safe": when_safe,
                 "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
+
+    def _timed(self, table: _SafetyTable, t: float, weights) -> tuple[np.ndarray, ...]:
+        """``table.timed`` with the table's own avoid ends, kept per interval of t between
+        the table's distinct ends (t < end and max(t, avoid end) < end, every comparison the
+        answer rests on, are the same for every t of one interval): a day's answers serve
+        every hour of that stretch. The last TIMED_KEPT are kept."""
+        key = (id(table), int(np.searchsorted(table.ends, t, side="right")), id(weights))
+        with self._lock:
+            got = self._timed_kept.get(key)
+            if got is not None and got[0] is table and got[1] is weights:
+                self._timed_kept.move_to_end(key)
+                return got[2]
+        ans = table.timed(t, weights, table.avoid_end)
+        for a in ans:
+            a.setflags(write=False)
+        with self._lock:
+            self._timed_kept[key] = (table, weights, ans)
+            while len(self._timed_kept) > TIMED_KEPT:
+                self._timed_kept.popitem(last=False)
+        return ans
 
     def _uptake(self, hours: float, depth_mm: float) -> np.ndarray:
         """x vs intact skin of every product at ``hours`` after a ``depth_mm`` treatment (see
@@ -538,10 +570,9 @@ class PreparedCatalog:
         if n == 0:
             return rec.result()
         est = self.estimate(ctx)
-        never, verdict = est["never_safe"], est["verdict"]
-        allowed = ("suitable",) if strict else ("suitable", "caution")
-        now = self.ok & ~never & np.isin(verdict, allowed)
-        later = self.ok & ~never & (verdict == "avoid") & ~np.isnan(est["safe_from_day"])
+        never, code = est["never_safe"], est["verdict_code"]
+        now = self.ok & ~never & ((code == 0) if strict else (code <= 1))   # suitable[, caution]
+        later = self.ok & ~never & (code == 2) & ~np.isnan(est["safe_from_day"])
         avoid = never | ~self.ok
         excluded = {"over_budget": 0, "no_price": 0}
         if budget is not None:
