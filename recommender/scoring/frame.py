@@ -237,7 +237,7 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
 def score_columns(texts: list[str], names: list[str | None], cats: list[str | None],
                   ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
                   errors: str = "raise", badges=None, assessor=None,
-                  as_lists: bool = False) -> dict[str, np.ndarray]:
+                  as_lists: bool = False, benefits=None) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -246,6 +246,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     when already known (it is person-independent); None computes it. ``assessor``: a
     function (i, parsed) -> the safety assessment of product i for this context, when the
     caller keeps assessments (``recommender.safety.retime``); None calls ``assess``.
+    ``benefits``: each product's ``benefit_positions(ingredients, weights.benefit_values)``
+    when already known (person-independent); None computes them.
     ``as_lists``: the four JSON columns (flags, reasons_for, reasons_against, unrecognized)
     hold the Python lists their JSON text would decode to, for a caller that answers in
     JSON anyway (the prepared catalog's ranked items); flag dicts are shared, read-only.
@@ -387,7 +389,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
         reasons_for: list[str] = []
         if p.found:
             # Benefit term: best declared position per beneficial class.
-            best, where = benefit_positions(p.ingredients, benefit_values)
+            best, where = benefits[i] if benefits is not None else \
+                benefit_positions(p.ingredients, benefit_values)
             x = x_intact[i]
             b = benefit_term(best, weights) * delivery(x, weights)
             risk_now = 1.0 - keep_now

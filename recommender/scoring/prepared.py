@@ -341,13 +341,20 @@ class PreparedCatalog:
         self._benefit_raw(ScoreContext().weights)
 
     def _benefit_raw(self, weights) -> np.ndarray:
+        return self._benefits(weights)[1]
+
+    def _benefits(self, weights) -> tuple[list, np.ndarray]:
+        """Per product, benefit_positions' (best, where) and the benefit term before
+        absorption, for these weights (person-independent; score_columns' ``benefits``)."""
         got = self._benefit.get(id(weights))
         if got is None or got[0] is not weights:
             vals = weights.benefit_values
-            raw = np.array([benefit_term(benefit_positions(p.ingredients, vals)[0], weights)
-                            if p.found else 0.0 for p in self.parsed])
-            got = self._benefit[id(weights)] = (weights, raw)
-        return got[1]
+            pos = [benefit_positions(p.ingredients, vals) if p.found else ({}, {})
+                   for p in self.parsed]
+            raw = np.array([benefit_term(best, weights) if p.found else 0.0
+                            for (best, _where), p in zip(pos, self.parsed, strict=True)])
+            got = self._benefit[id(weights)] = (weights, pos, raw)
+        return got[1], got[2]
 
     def _table(self, ctx: ScoreContext) -> tuple[_SafetyTable, bool]:
         """The safety table for this context and whether the avoid-list is applied outside it."""
@@ -412,10 +419,12 @@ class PreparedCatalog:
         end in a JSON answer: no text to decode again)."""
         models = self.models if ctx.use_models else default_models(False)
         at = rows.tolist()
+        pos = self._benefits(ctx.weights)[0]
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
                              reader=self.reader, badges=self._badges(ctx)[rows],
-                             assessor=self._assessor(at, ctx), as_lists=True)
+                             assessor=self._assessor(at, ctx), as_lists=True,
+                             benefits=[pos[i] for i in at])
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
         for c, v in data.items():
             out[c] = v.tolist()
