@@ -37,6 +37,18 @@ DEFAULT_LABELS = config.PROJECT_ROOT / "tests" / "fixtures" / "class_labels.csv"
 _KNOWN = ("exact", "alias")
 
 
+def _shown_path(path) -> str:
+    """The labels file as the reports name it: relative to the repository when inside it
+    (the committed model card must not carry one machine's checkout path)."""
+    from pathlib import Path
+
+    p = Path(path).resolve()
+    root = Path(__file__).resolve().parents[2]
+    try:
+        return p.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
 def read_labels(path: Path | str = DEFAULT_LABELS) -> list[dict]:
     """Rows of the gold sample: name, catalog, stratum, classes (tuple), note."""
     with open(path, newline="", encoding="utf-8") as fh:
@@ -142,7 +154,7 @@ def evaluate(labels_csv: Path | str = DEFAULT_LABELS, reader=None, fallback="def
                         "note": row.get("note", "")})
     strata = sorted({r["stratum"] for r in results})
     metrics = {
-        "labels": str(labels_csv),
+        "labels": _shown_path(labels_csv),
         "n": len(results),
         "fallback": fallback is not None,
         "notes": notes,
