@@ -109,3 +109,39 @@ def test_kept_answers_per_stretch_of_time_equal_fresh_ones(prepared):
     assert len(intervals) > 3                     # the walk crossed window ends
     mine = [k for k in prepared._timed_kept if k[0] == id(table)]
     assert len(mine) == len(intervals)            # one kept answer per stretch, not per hour
+
+
+def _candidates_by_sorting(mask, group, s, row, k, margin):
+    """The definition candidate_rows implements, by sorting every row."""
+    idx = np.flatnonzero(mask)
+    if len(idx) <= k:
+        return idx
+    g, v, r = group[idx], s[idx], row[idx]
+    order = np.lexsort((r, np.where(np.isnan(v), np.inf, -v), g))
+    kth = order[k - 1]
+    same = g == g[kth]
+    near = same & ((~np.isnan(v) | (r <= r[kth])) if np.isnan(v[kth]) else
+                   (v >= v[kth] - margin))
+    return idx[(g < g[kth]) | near]
+
+
+def test_candidate_rows_equal_the_sorting_definition():
+    """Partition-based candidate_rows picks exactly the rows the full sort picks: ties,
+    NaN scores (k-th inside the NaNs too), groups, every margin the catalog uses."""
+    from recommender.scoring.prepared import BENEFIT_MARGIN, SCORE_MARGIN, candidate_rows
+
+    rng = np.random.default_rng(0)
+    kth_nan = 0
+    for _ in range(5000):
+        n = int(rng.integers(0, 60))
+        mask = rng.random(n) < rng.random()
+        group = rng.integers(0, 3, n).astype(float) if rng.random() < 0.5 else np.zeros(n)
+        s = np.round(rng.random(n) * 10, int(rng.integers(0, 2)))
+        s[rng.random(n) < rng.random() * 0.6] = np.nan
+        row = rng.permutation(n) + 1
+        k = int(rng.integers(1, 12))
+        margin = float(rng.choice([0.0, SCORE_MARGIN, BENEFIT_MARGIN]))
+        want = _candidates_by_sorting(mask, group, s, row, k, margin)
+        np.testing.assert_array_equal(candidate_rows(mask, group, s, row, k, margin), want)
+        kth_nan += bool(len(want) > k and np.isnan(s[want]).any())
+    assert kth_nan > 20          # NaN-scored rows reached the candidates in many draws

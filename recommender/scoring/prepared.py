@@ -629,16 +629,25 @@ def _verdict_codes(t, avoid_end: np.ndarray, caution_end: np.ndarray) -> np.ndar
 def candidate_rows(mask, group, s, row, k: int, margin: float) -> np.ndarray:
     """Rows of ``mask`` that can be among the first ``k`` ordered by (group ascending, s
     descending with NaN last, row ascending) when ``s`` is only known to within ``margin``.
-    ``group`` is exact."""
+    ``group`` is exact. The k-th in that order is found with partitions (linear), not a
+    sort of every row."""
     idx = np.flatnonzero(mask)
     if len(idx) <= k:
         return idx
-    g, v, r = group[idx], s[idx], row[idx]
-    order = np.lexsort((r, np.where(np.isnan(v), np.inf, -v), g))
-    kth = order[k - 1]
-    gk, vk = g[kth], v[kth]
+    g, v = group[idx], s[idx]
+    gk = np.partition(g, k - 1)[k - 1]          # the k-th row's group
     same = g == gk
-    near = same & ((~np.isnan(v) | (r <= r[kth])) if np.isnan(vk) else (v >= vk - margin))
+    j = k - int(np.count_nonzero(g < gk))       # its rank (1-based) inside that group
+    vs = v[same]
+    nan = np.isnan(vs)
+    n_num = len(vs) - int(np.count_nonzero(nan))
+    if j <= n_num:                              # the k-th row has a score: vk, j-th largest
+        vk = -np.partition(-vs[~nan], j - 1)[j - 1]
+        near = same & (v >= vk - margin)
+    else:                                       # it has none: rows ascending among the NaNs
+        r = row[idx]
+        rk = np.partition(r[same][nan], j - 1 - n_num)[j - 1 - n_num]
+        near = same & (~np.isnan(v) | (r <= rk))
     return idx[(g < gk) | near]
 
 
