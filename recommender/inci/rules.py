@@ -194,7 +194,7 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset(),
                 parts = w.split("/")
                 parts[j] = q
                 yield " ".join([*words[:i], "/".join(parts), *words[i + 1:]]), False
-    if "L" in s or "-0-" in s:
+    if "-0-" in s or ("L" in s and _GLYPH_I.search(s) is not None):
         # one glyph for two characters in many label fonts, and so in OCR and retyping:
         # capital I and small l ("lsododecane" = ISODODECANE; no INCI word starts with L and
         # a consonant), capital O and zero in a locant ("3-0-Ethyl Ascorbic Acid": there is
