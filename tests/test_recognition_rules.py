@@ -225,3 +225,149 @@ def test_no_ingredient_list_is_not_read_as_one(product, catalog, pid):
     # product's ingredient list (it would look safe)
     p = read_list(product(catalog, pid))
     assert not p.found and p.status == "prose" and not p.ingredients
+
+
+# -- CAS index names cut at their commas ------------------------------------------------------
+
+def test_cas_index_name_cut_at_its_commas_is_one_ingredient(product):
+    # "Benzaldehyde, 4-hydroxy-3-methoxy (gourmand note/safe synthetic)" is vanillin: neither
+    # BENZALDEHYDE nor, merged with the next name's parent, VANILLIC ACID
+    p = read_list(product("sephora_2023", "P467146"))
+    assert mention(p, "4-hydroxy-3-methoxy").inci == "VANILLIN"
+    assert mention(p, "3-ethoxy-4-hydroxy").inci == "ETHYL VANILLIN"
+    got = [m.inci for m in p.ingredients]
+    assert "VANILLIC ACID" not in got and "BENZALDEHYDE" not in got
+    # an ester is never its acid or alcohol: isopropyl myristate is not MYRISTIC ACID
+    m = mention(p, "Tetradecanoic acid")
+    assert "1-methylethyl ester" in m.raw and m.inci is None
+    assert "MYRISTIC ACID" not in got and "PROPYL ALCOHOL" not in got
+    # the pieces are no mentions of their own, and the list's last name stays apart
+    assert not any(m.raw.startswith(("2-hydroxy", "methyl ester", ".alpha.")) for m in p.ingredients)
+    assert p.ingredients[-1].inci == "AQUA" and p.ingredients[-1].raw.lower().startswith("aqua")
+
+
+def test_cas_stereo_descriptor_names_the_isomer(product):
+    # "3-Buten-2-one, 4-(2,6,6-trimethyl-1-cyclohexen-1-yl)-, (E) (violet note)" = BETA-IONONE
+    p = read_list(product("sephora_2023", "P477239"))
+    assert mention(p, "3-Buten-2-one").inci == "BETA-IONONE"
+    assert mention(p, "Benzoic acid, 2-hydroxy-, hexyl ester").inci is None
+
+
+def test_cas_piece_shapes():
+    for piece, kind in [("3,7-dimethyl (freesia note)", "substituent"), ("2-hydroxy-", "substituent"),
+                        (".alpha.", "substituent"), ("(E)- (pear note)", "substituent"),
+                        ("dodecahydro-3a,6,6,9a-tetramethyl", "substituent"),
+                        ("methyl ester (floral note)", "ester"), ("propanoate", "ester")]:
+        assert rules.cas_piece(piece) == kind, piece
+    for name in ("1,2-Hexanediol", "Ceteareth-20", "Glycerin", "PEG-40", "Polyquaternium-10",
+                 "2-Oleamido-1,3-Octadecanediol", "Sodium Acetate", "(Rosemary)", "(CI 77491)"):
+        assert rules.cas_piece(name) is None, name
+
+
+# -- blurbs, store headers, footnotes, markers ------------------------------------------------
+
+def test_a_blurb_line_is_one_blurb_not_a_heading_and_a_list(product):
+    # "-Camphor: Rapidly soaks up oily-shine, sloughs off dead cells, and sweeps away debris."
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:839"))
+    assert mention(p, "-Camphor:").inci == "CAMPHOR"
+    assert not any(m.raw.startswith(("and sweeps", "sloughs off")) for m in p.ingredients)
+    assert "Camphor" not in p.components
+    # a field of such blurbs only, one-word sentences included, is no list
+    for pid in ("cosmetics_2017:965", "cosmetics_2017:1031"):
+        q = read_list(product("cosmetics_2017", pid))
+        assert not q.found and q.status == "prose"
+    # a drug-facts line is no blurb ("-Titanium Dioxide 3.55%: Sunscreen.")
+    q = read_list(product("cosmetics_2017", "cosmetics_2017:234"))
+    assert q.found and "TITANIUM DIOXIDE" in [m.inci for m in q.ingredients]
+    # a kit heading followed by its list still is one
+    q = read_list("Lip Balm: Ricinus Communis Seed Oil, Cera Alba, Tocopherol, Parfum.")
+    assert q.components == ["Lip Balm"] and len(q.ingredients) == 4
+
+
+def test_retailer_product_headers_start_components(product):
+    # "... Titanium Dioxide (Ci 77891) Rds Product Name: Spf30 Face Cream Division: Cl
+    # (Clinique)Water, ...": store text between the parts of a set
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:373"))
+    assert {"Spf30 Face Cream", "Spf50 Body Cream"} <= set(p.components)
+    assert not any("rds product" in m.raw.lower() for m in p.ingredients)
+    assert mention(p, "Titanium Dioxide (Ci 77891)").inci == "TITANIUM DIOXIDE"
+    assert sum(n.startswith("store text set aside") for n in p.problems) == 2
+    p = read_list(product("sephora_2023", "P387426"))  # "... Rds Product Name Contour Palette Division."
+    assert not any("rds product" in m.raw.lower() for m in p.ingredients)
+
+
+def test_a_field_holding_only_a_footnote_is_no_list(product):
+    # "* Essential Oil", "* Hadasei-3": the footnote of a list the scrape lost; read as a list
+    # it would pass for the product's whole list
+    for pid in ("cosmetics_2017:90", "cosmetics_2017:310"):
+        p = read_list(product("cosmetics_2017", pid))
+        assert not p.found and p.status == "placeholder" and "footnote" in p.problems[-1]
+    assert read_list("*Simmondsia Chinensis Seed Oil").found  # a one-ingredient oil is read
+
+
+def test_footnote_glued_to_the_end_of_the_list(product):
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:227"))  # "Coumarin.*Plant Origin."
+    assert p.ingredients[-1].inci == "COUMARIN"
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:139"))  # "Phenoxyethanol *Hadasei-3."
+    assert p.ingredients[-1].inci == "PHENOXYETHANOL"
+    assert any("Hadasei-3" in n for n in p.problems)
+    p = read_list(product("sephora_2023", "P468627"))  # "Limonene *antistatic agent/agent antistatique."
+    assert p.ingredients[-1].inci == "LIMONENE"
+    # two names missing a separator are not a footnote
+    p = read_list("Water, Glycerin *Aloe Barbadensis Leaf Juice")
+    assert [m.inci for m in p.ingredients][-1] == "ALOE BARBADENSIS LEAF JUICE"
+
+
+def test_allergens_marker_separates(product):
+    # "..., Terpineol Allergens: Citronellol, Geraniol, ...": the named allergens are read
+    p = read_list(product("sephora_2023", "P431441"))
+    got = [m.inci for m in p.ingredients]
+    assert "TERPINEOL" in got and "CITRONELLOL" in got
+    assert not any("llergens" in m.raw for m in p.ingredients)
+    p = read_list(product("sephora_2023", "P451243"))  # a last piece "Allergens: Linalool."
+    assert p.ingredients[-1].inci == "LINALOOL"
+    assert "fragrance_allergen" in p.ingredients[-1].classes
+
+
+@pytest.mark.parametrize("catalog,pid,raw,inci", [
+    ("sephora_2023", "P421997", "Hedera Helix Extract - Ivy", "HEDERA HELIX EXTRACT"),
+    ("sephora_2023", "P503633", "Chamomile- Anthemis", "ANTHEMIS NOBILIS FLOWER OIL"),
+])
+def test_one_ingredient_printed_twice_across_a_dash(product, catalog, pid, raw, inci):
+    m = mention(read_list(product(catalog, pid)), raw)
+    assert m.inci == inci and m.recognized
+
+
+def test_dash_between_two_names_is_not_one_reading(canon):
+    p = read_list("Water - Glycerin - Phenoxyethanol")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "PHENOXYETHANOL"]
+
+
+# -- label typography: one glyph for I and l, O and 0; the L- form of an amino acid ----------
+
+@pytest.mark.parametrize("catalog,pid,raw,inci", [
+    ("sephora_2023", "P454344", "lsohexadecane", "ISOHEXADECANE"),
+    ("cosmetics_2017", "cosmetics_2017:1241", "llex Paraguariensis", "ILEX PARAGUARIENSIS LEAF EXTRACT"),
+    ("sephora_2023", "P476428", "3-0-Ethyl Ascorbic Acid", "3-O-ETHYL ASCORBIC ACID"),
+    ("cosmetics_2017", "cosmetics_2017:759", "L-Lysine HCI", "LYSINE HCL"),
+    ("cosmetics_2017", "cosmetics_2017:1333", "(Organic Shea Butter)", "BUTYROSPERMUM PARKII BUTTER"),
+])
+def test_label_typography(product, catalog, pid, raw, inci):
+    m = mention(read_list(product(catalog, pid)), raw)
+    assert m.inci == inci and m.recognized
+
+
+def test_typography_rules_stay_narrow(canon):
+    # "3-0-Ethyl Ascorbic Acid (Vitamin C)" was ASCORBIC ACID through its bracket: another
+    # substance; a D- form is never read as the L- name
+    assert canon.lookup("3-0-Ethyl Ascorbic Acid").inci == "3-O-ETHYL ASCORBIC ACID"
+    assert not any(c == "LYSINE" for c, _ in rules.rewrites("D-LYSINE"))
+    assert not any(c.startswith("I") for c, _ in rules.rewrites("LYSINE"))
+
+
+def test_name_cut_before_its_common_name_bracket_is_one_mention(product):
+    # "Vaccinium Myrtillus, (Bilberry) Extract": one ingredient (not in CosIng: listed once)
+    p = read_list(product("cosmetics_2017", "cosmetics_2017:644"))
+    m = mention(p, "Vaccinium Myrtillus")
+    assert m.raw == "Vaccinium Myrtillus (Bilberry) Extract" and m.inci is None
+    assert not any(x.raw.startswith("(Bilberry)") for x in p.ingredients)

@@ -116,10 +116,13 @@ def test_unreadable_and_unrecognised_lists_go_to_avoid(catalogs):
     df = catalogs("cosmetics_2017")
     res = recommend(df, make_score_context(day=30), k=ALL)
     avoid = {it["product_id"]: it for it in res["avoid"]}
-    oil = avoid["cosmetics_2017:90"]                 # ingredients field: "* Essential Oil"
-    assert oil["reasons"][0].startswith("cannot be checked: 1 of 1 ingredient names")
+    # ingredients field "* Essential Oil": the footnote of a list the scrape lost, no list
+    oil = avoid["cosmetics_2017:90"]
+    assert oil["reasons"][0].startswith("No ingredient list could be read")
+    unknown = avoid["cosmetics_2017:714"]          # 5 of its 8 names are marketing names
+    assert unknown["reasons"][0].startswith("cannot be checked: 5 of 8 ingredient names")
     now = {it["product_id"] for it in res["use_now"]}
-    assert "cosmetics_2017:90" not in now
+    assert "cosmetics_2017:90" not in now and "cosmetics_2017:714" not in now
 
 
 def test_avoid_list_and_pregnancy_fill_the_avoid_list(catalogs):

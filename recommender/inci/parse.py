@@ -9,11 +9,18 @@ do to lists:
 - a name cut in two ("Pentylene", "Glycol" in Sephora's pieces; "ethylhexyl", "salicylate" in
   lookfantastic's pre-split lists; "Dimethicone/Vinyl Dimethicone, Crosspolymer"): two
   neighbours are joined when the joined name is a known name and one of them is not;
+- a CAS index name cut at its commas ("Cyclopentaneacetic acid, 3-oxo-2-pentyl-, methyl
+  ester"): the parent and the pieces after its commas are one ingredient, read uninverted
+  when that is a known name and never as the acid or alcohol of an ester;
 - a missing separator ("Parfum (Fragrance) D-Limonene", a whole list printed without commas,
   "Geraniol and Fragrance"): an unknown name is cut into the fewest known names;
 - a name cut short by a scraper ("Ammonium Acryloyldimethyltaurate/VP"): completed when exactly
   one known name continues it and it stops at a word no name ends with
   (``Canonicalizer.complete``).
+
+A field holding only a footnote ("* Essential Oil": the list it annotates was lost) reads as
+no list. One ingredient printed twice across a dash ("Hedera Helix Extract - Ivy Leaf/Stem
+Extract") reads as its known side.
 
 Every token becomes a ``Mention``; one that resolves to nothing stays, unrecognised.
 
@@ -127,7 +134,14 @@ def parse_classified(text: object, canon: Canonicalizer, *, fuzzy: bool = True,
         return _refuse(result, "placeholder",
                        f"no ingredient list: placeholder {joined.strip()[:60]!r}"), False
 
+    if joined.lstrip()[:1] in _MARKS and _footnote_only(joined, canon):
+        return _refuse(result, "placeholder",
+                       f"no ingredient list: only the footnote {joined.strip()[:60]!r} of a "
+                       "list the field does not hold"), False
+
     notes: list[str] = []
+    if "roduct" in joined or "RODUCT" in joined:
+        joined = split.store_headers(joined, notes)
     segs, components = split.segments(joined.splitlines(), notes, _known(canon))
     if rows is None:
         rows = {}
@@ -258,6 +272,12 @@ def _repair(result: ParsedList, raws: list[str], seq: list, labels: list | None,
         result.ingredients = _mentions(seq, labels)
         return _blurbs_refused(result), False
 
+    # a CAS index name cut at its commas ("Benzaldehyde", "4-hydroxy-3-methoxy (note)";
+    # "Cyclopentaneacetic acid", "3-oxo-2-pentyl-", "methyl ester"): one ingredient
+    chains: frozenset[int] = frozenset()
+    if any(rules.cas_piece(seq[i][0]) for i in bad if seq[i][3].kind is None):
+        seq, labels, chains = _cas_chains(seq, labels, canon)
+        bad = [i for i, x in enumerate(seq) if len(x) == 6]
     n = len(seq)
     # a name cut in two: only a pair with an unknown name can merge; left to right, a merged
     # token is not merged again
@@ -265,8 +285,9 @@ def _repair(result: ParsedList, raws: list[str], seq: list, labels: list | None,
     merged: dict[int, tuple] = {}
     nxt = 0
     for c in cands:
-        if c < nxt or (labels is not None and labels[c] != labels[c + 1]):
-            continue
+        if c < nxt or (labels is not None and labels[c] != labels[c + 1]) \
+                or c in chains or c + 1 in chains:
+            continue  # (a CAS index name joined back is whole: it takes no neighbour)
         after = seq[c + 2][1] if c + 2 < n else None
         mg = _merge_pair(_as_token(seq[c]), _as_token(seq[c + 1]), canon, after)
         if mg is not None:
@@ -334,6 +355,63 @@ def _as_token(x: tuple) -> tuple:
     return (x[0], x[1], x[5], Match(x[7], x[8], x[9], x[13]), x[6], True)
 
 
+def _cas_piece(x: tuple) -> str | None:
+    """``rules.cas_piece`` of a token not read (a piece of a CAS index name), else None."""
+    if len(x) != 6 or x[3].kind is not None:
+        return None
+    return rules.cas_piece(x[0])
+
+
+def _cas_chains(seq: list, labels: list | None,
+                canon: Canonicalizer) -> tuple[list, list | None, frozenset[int]]:
+    """Join each CAS index name cut at its commas back into one token: a parent name followed
+    by the substituents and the ester part printed after its commas ("Benzaldehyde",
+    "4-hydroxy-3-methoxy (gourmand note)" -> one ingredient; "Tetradecanoic acid",
+    "1-methylethyl ester" -> one ingredient, never MYRISTIC ACID). The pieces are no
+    ingredients of their own. The joined name is read uninverted when that is a known name
+    ("3,7-dimethyl-1,6-Nonadien-3-ol" = ETHYL LINALOOL), never when it is an ester (the acid
+    or alcohol printed first is not what the product holds); else it stays, unrecognised, as
+    one mention. Returns the new tokens, their labels and the indices of the joined names."""
+    n = len(seq)
+    out: list = []
+    joined: list[int] = []
+    out_labels: list | None = None if labels is None else []
+    i = 0
+    while i < n:
+        x = seq[i]
+        j = i + 1
+        kinds: list[str] = []
+        if _cas_piece(x) is None:
+            acid = x[1].lower().endswith(" acid")
+            while j < n and (labels is None or labels[j] == labels[i]):
+                k = _cas_piece(seq[j])
+                if k is None or (k == "ester" and not kinds and not acid):
+                    break
+                kinds.append(k)
+                j += 1
+        if not kinds:
+            out.append(x)
+            if out_labels is not None:
+                out_labels.append(labels[i])
+            i += 1
+            continue
+        t = _as_token(x)
+        pieces = [_as_token(y) for y in seq[i + 1: j]]
+        printed = ", ".join([t[0], *(p[0] for p in pieces)])
+        hit = None
+        if "ester" not in kinds:
+            following = seq[j][1] if j < n else None
+            readings = rules.cas_readings(t[1], [p[0] for p in pieces], following)
+            hit = next((c for c in (canon.lookup(r) for r in readings)
+                        if c.kind is not None and c.via != "rule"), None)
+        joined.append(len(out))
+        out.append((printed, printed, t[2], hit or NO_MATCH, (), hit is not None))
+        if out_labels is not None:
+            out_labels.append(labels[i])
+        i = j
+    return out, out_labels, frozenset(joined)
+
+
 def _merge_pair(t: tuple, u: tuple, canon: Canonicalizer, nxt: str | None = None) -> tuple | None:
     """Two neighbours of one section, one of them unknown, as one token, or None (``nxt``:
     the name of the token after them, if any).
@@ -354,6 +432,14 @@ def _merge_pair(t: tuple, u: tuple, canon: Canonicalizer, nxt: str | None = None
             m = NO_MATCH
         return (f"{t[0]}, {u[0]}", uninverted if m.kind else f"{t[1]}, {u[0]}", t[2], m, (),
                 m.kind is not None)
+    if tk is None and uk is None and u[0][:1] == "(" and _BRACKET_TAIL.match(u[0]) \
+            and t[0][-1:].isalpha() and "(" not in t[0]:
+        # a name cut at the comma before its common-name bracket: "Vaccinium Myrtillus",
+        # "(Bilberry) Extract" is one ingredient (unknown here: a known one is read below)
+        joined = f"{t[1]} {u[1]}"
+        m, whole, _ = _resolve(joined, canon)
+        if m.kind is None or whole:
+            return (f"{t[0]} {u[0]}", joined, t[2] or u[2], m, (), m.kind is not None)
     if tk is None and uk is None:
         hit = next((c for c in (canon.lookup(x) for x in rules.uninverted(t[1], u[1], nxt))
                     if c.kind is not None and c.via != "rule"), None)
@@ -385,6 +471,22 @@ def _refuse(result: ParsedList, status: str, why: str) -> ParsedList:
     result.ingredients = []
     result.problems = [*result.problems, why]
     return result
+
+
+_MARKS = "*\u2020+"
+_FOOTNOTE_ONLY = re.compile(r"^\s*[*\u2020+]+\s*([^,;*\u2020\n]{1,60}?)[.\s]*$")
+
+
+def _footnote_only(text: str, canon: Canonicalizer) -> bool:
+    """A field holding only a footnote, the list it annotates lost by the scrape ("* Essential
+    Oil", "**Essential Oil.", "* Hadasei-3"): no list (read as one, it would pass for the
+    product's whole list). A marked name that is an ingredient ("*Simmondsia Chinensis Seed
+    Oil", a one-ingredient oil) is read."""
+    m = _FOOTNOTE_ONLY.match(text)
+    if m is None:
+        return False
+    tok = _token(m.group(1).strip(), canon)
+    return tok.__class__ is str or tok[3].kind is None
 
 
 def _known(canon: Canonicalizer):
@@ -503,8 +605,22 @@ def _resolve_uncached(name: str, canon: Canonicalizer) -> tuple[Match, bool, tup
                       or " " in found[0][0]):
             alts = tuple(p for p in parts if p != found[0][0]) + tuple(inner)
             return found[0][1], len(found) >= 2, alts  # "Aqua/Water/Eau": a list of aliases
+    if "- " in name or " -" in name:
+        # one ingredient printed twice across a spaced dash, INCI and common name in either
+        # order: "Hedera Helix Extract - Ivy Leaf/Stem Extract", "Chamomile- Anthemis Nobilis
+        # Flower Oil": the side that is a known name of two words or more is read
+        sides = [x.strip() for x in _DUAL_DASH.split(name, 1)]
+        if len(sides) == 2 and all(len(x) > 2 and x[-1:].isalpha() or x[-1:] == ")"
+                                   for x in sides):
+            hits = [(x, canon.lookup(x)) for x in sides]
+            found = [(x, h) for x, h in hits if h.kind is not None and " " in x]
+            if len({h.inci for _, h in found}) == 1:
+                x, h = found[0]
+                return h, False, tuple(y for y in sides if y != x) + tuple(inner)
     for alt in inner:
         m = canon.lookup(alt)
+        if m.kind is None and _QUALIFIER_WORDS.match(alt):
+            m = canon.lookup(_QUALIFIER_WORDS.sub("", alt))  # "(Organic Shea Butter)"
         if m.kind is not None:
             return m, False, tuple(a for a in inner if a != alt)
     bare = _QUALIFIER_WORDS.sub("", _CAS.sub(" ", name)).strip(" ,;:-")
@@ -524,6 +640,11 @@ def _resolve_uncached(name: str, canon: Canonicalizer) -> tuple[Match, bool, tup
     return NO_MATCH, False, tuple(parts[1:] if parts else inner)
 
 
+# "(Bilberry) Extract", "(Rosemary) Leaf Oil": a common-name bracket, then part and preparation
+_BRACKET_TAIL = re.compile(
+    r"^\([^()]+\)\s*(?:(?:" + "|".join(sorted(rules.PARTS)) + r")(?:/\w+)*\s+)*(?:"
+    + "|".join(sorted(rules.PREPARATIONS)) + r")\W*$", re.IGNORECASE)
+_DUAL_DASH = re.compile(r"\s+-\s*|\s*-\s+")
 _INVERTED_TAIL = re.compile(r"^[a-z0-9(][^A-Z]*-\s*$")  # "dodecahydro-...-tetramethyl-", "oxybis-"
 _CONNECTOR = re.compile(r"\s+and\s+", re.IGNORECASE)
 _DC_LEFT = re.compile(r"\b(?:F\.?\s*)?D\.?$", re.IGNORECASE)  # "D and C Red 7" is one name

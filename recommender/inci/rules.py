@@ -29,6 +29,10 @@ answers a family of real labels:
   "Zinc Oxide (OTC): Filters harmful UV rays" -> the name before the colon (the product holds
   it; dropping the blurb as prose would lose a salicylic acid flag).
 
+- label typography: capital I and small l, capital O and zero are one glyph in many label
+  fonts ("lsododecane", "llex Paraguariensis", "3-0-Ethyl Ascorbic Acid"); an amino acid's
+  L- descriptor, which INCI leaves out ("L-Lysine HCl" -> LYSINE HCL; never a D- form).
+
 ``essential`` marks a rewrite that dropped "Essential": it may only reach a volatile oil.
 
 ``not_a_name`` says which printed tokens are no ingredient at all (the parser sets them aside
@@ -36,13 +40,16 @@ with a note, outside the declared mentions): claims ("Pure", "FDA Approved", "Na
 Derived"), manufacturers' formula codes ("F.I.L. C179346/1", "Il28-1"), parts of an article
 (a candle's "100% Cotton Wick"), nutrition-facts rows and a perfume's alcohol strength.
 ``uninverted`` reads a CAS index name the splitter cut at its comma ("1,6-Nonadien-3-ol,
-3,7-dimethyl (freesia note)").
+3,7-dimethyl (freesia note)"); ``cas_piece`` tells the pieces after a CAS name's commas
+(substituents "3-oxo-2-pentyl-", ".alpha.", "(E)-"; the ester part "methyl ester"), which the
+parser joins back to their parent as one ingredient, and ``cas_readings`` reads the whole.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 # plant parts as CosIng prints them (a slash joins several: "LEAF/STEM")
 PARTS = frozenset((
@@ -74,6 +81,8 @@ _TRAILING = re.compile(
     r"\s+(?:USP|NF|BP|EP|FCC|PH\.? ?EUR\.?|PURE|EXTRA PURE|(?:OTC )?SUNSCREEN|SKIN PROTECTANT|"
     r"FORMULA\s*#?\s*[\w\-/]+|\d+(?:[.,]\d+)?\s*PERCENT|\d+(?:[.,]\d+)?\s*(?:MG|MCG|G|IU)\b.*"
     r"|VOL)\.?$")
+_GLYPH_I = re.compile(r"(?<![A-Z0-9])L(?=[BCDFGHJKLMNPQRSTVWXZ])")
+_GLYPH_O = re.compile(r"(?<=\d-)0(?=-)")
 _LEADING = re.compile(
     r"^(?:(?:[A-Z]+S?[- ]FREE|FOOD[- ]GRADE|COSMETIC[- ]GRADE|PHARMACEUTICAL[- ]GRADE|"
     r"ALL[- ]NATURAL|100 ?%)\s+)+")
@@ -185,6 +194,18 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset(),
                 parts = w.split("/")
                 parts[j] = q
                 yield " ".join([*words[:i], "/".join(parts), *words[i + 1:]]), False
+    if "-0-" in s or ("L" in s and _GLYPH_I.search(s) is not None):
+        # one glyph for two characters in many label fonts, and so in OCR and retyping:
+        # capital I and small l ("lsododecane" = ISODODECANE; no INCI word starts with L and
+        # a consonant), capital O and zero in a locant ("3-0-Ethyl Ascorbic Acid": there is
+        # no position 0)
+        g = _GLYPH_O.sub("O", _GLYPH_I.sub("I", s))
+        if g != s:
+            yield g, False
+    if s.startswith("L-") and len(s) > 6 and s[2].isalpha():
+        # INCI names an amino acid's L-form without the descriptor ("L-Lysine HCl" is
+        # LYSINE HCL); never the D- or DL-form
+        yield s[2:], False
     stripped = _LEADING.sub("", _TRAILING.sub("", s)).strip(" *")
     for v in dict.fromkeys((s, stripped)):
         if not v or "(" in v:
@@ -300,6 +321,78 @@ def ester_follows(following: str | None) -> bool:
 
 def is_blurb(printed: str) -> bool:
     """A key-ingredient blurb: a name, a colon and a sentence ("-Aloe Vera: Calms and
-    conditions skin.")."""
+    conditions skin."; on a bulleted line the sentence may be one word: "-Witch Hazel:
+    Tones.")."""
     head, sep, tail = printed.partition(":")
-    return bool(sep) and bool(head.strip()) and len(tail.split()) >= 2
+    if not sep or not head.strip():
+        return False
+    words = tail.split()
+    return len(words) >= 2 or (
+        len(words) == 1 and printed.lstrip()[:1] in "-\u2022" and words[0][:1].isupper()
+        and words[0].endswith(".") and words[0][:-1].isalpha()
+        and not any(c.isdigit() for c in head))  # never a drug-facts line ("-Octinoxate
+    # 3.74%: Sunscreen.": the purpose of an active ingredient)
+
+
+# -- the pieces of a CAS index name cut at its commas -----------------------------------------
+
+# a fragrance house may print each material by its CAS index name ("Cyclopentaneacetic acid,
+# 3-oxo-2-pentyl-, methyl ester (floral note)", "Benzaldehyde, 4-hydroxy-3-methoxy"); the
+# splitter cuts it at the commas. What follows the parent's comma is a substituent or the
+# ester part, never an ingredient of its own:
+_CAS_SUBST = re.compile(
+    r"^(?:"
+    r"(?=\S*\d)\S+-"                   # ends with a dash and holds a locant: "3-oxo-2-pentyl-"
+    r"|(?:\([A-Za-z]{1,2}\)|cis|trans|dl|[a-z])-"  # a stereo descriptor: "(E)-", "cis-"
+    r"|\.[a-z]+\."                     # ".alpha.", ".beta." (CAS typography)
+    r"|(?:\(?\d+[a-z]?(?:,\d+[a-z]?)*\)?-|[a-z]*hydro-\d)\S*(?:yl|oxy|hydro|oxo)\)?"
+    #                                    locants first, a substituent suffix last:
+    #                                    "3,7-dimethyl", "dihydro-5-pentyl", "4-hydroxy-3-methoxy"
+    r"|\([a-z]+(?:oxy|yl)\)"           # a bracketed substituent: "(ethoxymethoxy)"
+    r"|\((?:\d+[a-z]{0,2}|[EZRS])(?:,\s?\d+[a-z]{1,2})*\)-?"  # stereo: "(12E)", "(3aR,5aS,9aS)"
+    r"|\((?=[^()]*\d)[^()]*(?:\([^()]*\))?[^()]*\)-"  # "[3aR-(3a.alpha.,5a.beta.)]-"
+    r"|(?:oxy|thio)bis-?"              # a multiplier joining two parents: "Propanol, oxybis-"
+    r")$",
+    re.IGNORECASE,
+)
+# the ester or salt part after them: "methyl ester", "1-methylethyl ester", "(3Z)-3-hexen-1-yl
+# ester", "propanoate", "acetate"
+_STEREO = re.compile(
+    r"^(?:\((?:\d+[a-z]{0,2}|[EZRS])(?:,\s?\d+[a-z]{1,2})*\)|\((?=[^()]*\d)[^()]*(?:\([^()]*\))?[^()]*\)|cis|trans|dl|[a-z])-?$",
+    re.IGNORECASE)
+_CAS_ESTER = re.compile(r"^(?:\S+\s+)?esters?$|^[a-z]+oate$|^acetate$", re.IGNORECASE)
+_TRAILING_NOTE = re.compile(r"\s+\([^()]*\)\s*$")  # "(freesia note/safe synthetic)"
+
+
+@lru_cache(maxsize=65536)
+def cas_piece(printed: str) -> str | None:
+    """What a piece cut from a CAS index name is: "substituent" ("3,7-dimethyl (freesia
+    note)", "2-hydroxy-", ".alpha.", "(E)-"), "ester" ("methyl ester (floral note)",
+    "propanoate"), or None for anything that can be a name of its own ("1,2-Hexanediol",
+    "Ceteareth-20", "Glycerin")."""
+    s = _TRAILING_NOTE.sub("", " ".join(printed.replace("[", "(").replace("]", ")").split()))
+    s = s.strip(" ,;*")
+    if not s or not any(c.isalpha() for c in s):
+        return None
+    if (" " not in s or s[0] == "(") and _CAS_SUBST.match(s):
+        return "substituent"
+    if _CAS_ESTER.match(s):
+        return "ester"
+    return None
+
+
+def cas_readings(parent: str, pieces: list[str], following: str | None = None) -> list[str]:
+    """Uninverted readings of a CAS index name joined back from its pieces (substituents
+    only; a stereo descriptor names the isomer, not another substance: "3-Buten-2-one",
+    "4-(2,6,6-trimethyl-1-cyclohexen-1-yl)-", "(E) (violet note)" ->
+    "4-(2,6,6-trimethyl-1-cyclohexen-1-yl)-3-Buten-2-one" = BETA-IONONE)."""
+    subs = []
+    for p in pieces:
+        s = _TRAILING_NOTE.sub("", " ".join(p.replace("[", "(").replace("]", ")").split()))
+        s = s.strip(" ,;*")
+        if s and not _STEREO.match(s):
+            subs.append(s.rstrip("-"))
+    if not subs or ester_follows(following):
+        return []
+    sub, h = ",".join(subs), parent.strip()
+    return [f"{sub}-{h}", f"{sub}{h}"]

@@ -19,7 +19,15 @@ Each rule answers a real input from the shared catalogs:
   aside with a note; reading "PABA" there as an ingredient would flag what is not in it.
 - Marketing prose and benefit blurbs ("-Virgin Marula Oil: Hydrates, protects ...",
   "Please be aware that ingredient lists may change") are recognised by their function words
-  and set aside with a note, never read as ingredients.
+  and set aside with a note, never read as ingredients. A blurb on a line of its own whose
+  sentence holds commas ("-Camphor: Rapidly soaks up oily-shine, sloughs off dead cells, and
+  sweeps away debris.") is one blurb, never a kit heading followed by a list of phrases.
+- A retailer's product header between the parts of a set ("Rds Product Name: Spf30 Face Cream
+  Division: Cl (Clinique)") starts a component named by it; the rest is store text.
+- "Allergens:" inside a list ("..., Terpineol Allergens: Citronellol, Geraniol") only
+  separates: the allergens it names are declared ingredients.
+- Footnote legends glued to the end of a list ("Coumarin.*Plant Origin", "Limonene
+  *antistatic agent/agent antistatique") are set aside like spaced ones.
 """
 
 from __future__ import annotations
@@ -124,7 +132,41 @@ def heading_of(line: str, is_known=None) -> str | None:
     return name
 
 
+_ALLERGENS = re.compile(r"(?:\b(?:fragrance|perfume|parfum)\s+)?\ballerg[eè]ne?s?\s*:", re.IGNORECASE)
 _INLINE_HEADING = re.compile(r"^\s*([^,:;()]{2,80}?):\s+(?=\S)")
+# a key-ingredient blurb on a line of its own: "-Sweet Flag Herb: Delivers skin-softening,
+# hydrating, and nourishing benefits." (the name, a colon, then a sentence ending in a period)
+_BLURB_LINE = re.compile(
+    r"^[-\u2022*]?\s*((?:[^,:;()]|\([^():;]*\)){2,80}?):\s+([A-Z][a-z]+\b.*\.)\s*$")
+
+
+def _blurb_line(line: str, is_known=None) -> bool:
+    """A key-ingredient blurb printed on a line of its own, its sentence holding commas
+    ("-Camphor: Rapidly soaks up oily-shine, sloughs off dead cells, and sweeps away
+    debris."): one blurb, not a kit heading followed by a list of "sloughs off dead cells"
+    and "and sweeps away debris". A list after a heading ("Lip Balm: Ricinus Communis Seed
+    Oil, Cera Alba, ...") is mostly known names; a sentence is not."""
+    m = _BLURB_LINE.match(line)
+    if m is None or "," not in m.group(2) or ":" in m.group(2) or "%" in m.group(2):
+        return False  # (a facts panel: "Supplement Facts: Serving Size ..., Amount Per
+        # Serving: Vitamin A ... (200% DV*), ...")
+    if "ngr" in m.group(1) or "NGR" in m.group(1):
+        return False  # "Ingredients: Water, Glycerin, ..."
+    pieces = [p.strip(" .") for p in re.split(r"[,;]", m.group(2))]
+    # a sentence holds function words ("and", "for", "with"), or no name at all; a list after
+    # a heading is mostly names (counted only as far as needed)
+    worded = any(w in _STOP for w in _WORD.findall(m.group(2).lower()))
+    if is_known is None:
+        return worded
+    limit = (len(pieces) + 1) // 2 if worded else 1
+    known = 0
+    for p in pieces:
+        if p and is_known(p):
+            known += 1
+            if known >= limit:
+                return False
+    return True
+
 
 
 def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Segment], list[str | None]]:
@@ -152,6 +194,21 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
         head = heading_of(line, is_known)
         if head is not None:
             start_component(head)
+            continue
+        if ("llergen" in line or "LLERGEN" in line) and ":" in line:
+            # "..., Terpineol Allergens: Citronellol, Geraniol, Linalool.": the fragrance
+            # allergens the label names are declared ingredients; the marker only separates
+            line, k = _ALLERGENS.subn(", ", line)
+            if k:
+                notes.append("marker set aside: 'Allergens:'")
+        if "," in line and ":" in line and _blurb_line(line, is_known):
+            # one blurb: its commas do not separate (the name before the colon is read)
+            if is_prose(line):
+                notes.append(f"prose set aside: {line[:80]!r}")
+            else:
+                segs.append(Segment(line.replace(",", _PROTECTED).replace(";", _PROTECTED),
+                                    comp, section))
+                used = True
             continue
         m = _INLINE_HEADING.match(line)
         if m and line.count(",") >= 2 and not MAY_CONTAIN.match(m.group(1) + ":") \
@@ -184,7 +241,8 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
         if ("ree" in rest or "ontain" in rest or "ithout" in rest or "REE" in rest) \
                 and _may_free(rest):
             rest = _drop_free_from(rest, notes)
-        foot = _footnote_start(rest) if ("*" in rest or "+" in rest or "\u2020" in rest) else None
+        foot = _footnote_start(rest, is_known) if ("*" in rest or "+" in rest or "\u2020" in rest) \
+            else None
         if foot is not None:
             notes.append(f"footnote set aside: {rest[foot.start():].strip(' .')[:80]!r}")
             rest = rest[: foot.start()]
@@ -192,6 +250,30 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             segs.append(Segment(rest, comp, section))
             used = True
     return segs, components
+
+
+# a retailer data system's product header between the parts of a kit (the Estee Lauder
+# group's "... Titanium Dioxide (Ci 77891) Rds Product Name: Spf30 Face Cream Division: Cl
+# (Clinique)Water, ..."): the product's name starts a component, the rest is store text
+_STORE_HEADER = re.compile(
+    r"[ \t]*(?:<[^<>\n]{1,20}>)?[ \t]*\bRDS\s+Product\s+Name\b\s*:?[ \t]*(?P<name>[^\n:]*?)[ \t]*"
+    r"(?:\bDivision\b[ \t]*(?::[ \t]*[A-Za-z]{1,4}[ \t]*\([^()\n]*\))?\.?|$)",
+    re.IGNORECASE | re.MULTILINE)
+_STORE_TAIL = re.compile(r"^[\s.'\"\]]*$")
+
+
+def store_headers(text: str, notes: list[str]) -> str:
+    """Cut retailer product headers (``_STORE_HEADER``) out of a field: a line break and the
+    product's name as a component heading where a part of the kit follows, nothing at the
+    end; each is reported."""
+    def sub(m: re.Match) -> str:
+        notes.append(f"store text set aside: {m.group(0).strip()[:80]!r}")
+        name = m.group("name").strip(" .-+")
+        if not name or _STORE_TAIL.match(text, m.end()):
+            return "\n"
+        return f"\n{name}:\n"
+
+    return _STORE_HEADER.sub(sub, text)
 
 
 def _may_free(text: str) -> bool:
@@ -203,11 +285,23 @@ def _may_free(text: str) -> bool:
     return "free" in low or "contain" in low or "without" in low
 
 
-def _footnote_start(text: str) -> re.Match | None:
+def _footnote_start(text: str, is_known=None) -> re.Match | None:
     """``FOOTNOTE_START.search(text)`` without scanning every position: a match starts at the
-    space just before a run of marks, or at a period before the run of spaces before one."""
+    space just before a run of marks, or at a period before the run of spaces before one.
+
+    Two more places a footnote starts: marks glued to the period that ends the list
+    ("Coumarin.*Plant Origin", "Phenoxyethanol.* Hadasei-3", "Citrate**.**Naturally
+    derived"), and marks after the last name of the list, before a text that is no
+    ingredient ("Limonene *antistatic agent/agent antistatique", "Phenoxyethanol
+    *Hadasei-3"; never "Glycerin *Aloe Barbadensis Leaf Juice", two names)."""
+    last = None
     for run in _MARKS.finditer(text):
         p = run.start()
+        last = run
+        if p > 1 and text[p - 1] == "." and (text[p - 2].isalnum() or text[p - 2] in "*)"):
+            m = _GLUED_FOOT.match(text, p - 1)
+            if m is not None:
+                return m
         if p == 0 or not text[p - 1].isspace():
             continue
         k = p - 1
@@ -220,7 +314,19 @@ def _footnote_start(text: str) -> re.Match | None:
         m = FOOTNOTE_START.match(text, p - 1)
         if m is not None:
             return m
+    if last is not None and is_known is not None and last.start() > 1:
+        p = last.start()
+        tail = text[last.end():].strip(" .")
+        if text[p - 1].isspace() and (text[p - 2].isalnum() or text[p - 2] == ")") \
+                and tail[:1].isalpha() and not any(c in tail for c in ",;") \
+                and not is_known(tail):
+            return _TAIL_FOOT.match(text, p - 1)
     return None
+
+
+# "Coumarin.*Plant Origin", "Citrate**.**Naturally derived": marks glued to the list's end
+_GLUED_FOOT = re.compile(r"\.[*+\u2020]+\.?[*+\u2020]*\s*(?=[A-Za-z])")
+_TAIL_FOOT = re.compile(r"\s+[*+\u2020]+\s*")
 
 
 _MARKS = re.compile(r"[*+\u2020]+")
