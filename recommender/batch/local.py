@@ -27,6 +27,7 @@ import gc
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -124,19 +125,36 @@ def _tune_gc() -> None:
     gc.set_threshold(*GC_THRESHOLD)
 
 
+_GC_LOCK = threading.Lock()
+_GC_STATE: dict = {"runs": 0, "before": None, "froze": False}
+
+
 @contextlib.contextmanager
 def _scoring_gc():
-    """:data:`GC_THRESHOLD` with what is loaded frozen, for an in-process run; restored after."""
+    """:data:`GC_THRESHOLD` with what is loaded frozen, for an in-process run; restored when
+    the last in-process run of this process ends (the web app may run uploads in threads,
+    and the collector's settings are per process)."""
     from recommender.knowledge.reader import default_reader
 
     default_reader()                      # loaded before the freeze, so it is frozen
-    before = gc.get_threshold()
-    _tune_gc()
+    with _GC_LOCK:
+        if _GC_STATE["runs"] == 0:
+            _GC_STATE["before"] = gc.get_threshold()
+            # Someone else's frozen objects stay theirs: then only the thresholds change.
+            _GC_STATE["froze"] = gc.get_freeze_count() == 0
+            if _GC_STATE["froze"]:
+                gc.freeze()
+            gc.set_threshold(*GC_THRESHOLD)
+        _GC_STATE["runs"] += 1
     try:
         yield
     finally:
-        gc.set_threshold(*before)
-        gc.unfreeze()
+        with _GC_LOCK:
+            _GC_STATE["runs"] -= 1
+            if _GC_STATE["runs"] == 0:
+                gc.set_threshold(*_GC_STATE["before"])
+                if _GC_STATE["froze"]:
+                    gc.unfreeze()
 
 
 def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimiter: str) -> None:
