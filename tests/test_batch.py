@@ -333,3 +333,16 @@ def test_two_workers_write_the_same_bytes(tmp_path, rows):
     assert (summary.workers, summary.rows, summary.rejected) == (2, 61, 1)
     assert one.read_bytes() == two.read_bytes()
     assert (tmp_path / "one.rejects.csv").read_bytes() == (tmp_path / "two.rejects.csv").read_bytes()
+
+def test_in_process_run_restores_the_collector(tmp_path):
+    """An in-process run freezes what is loaded and widens the young generation while it
+    scores (local._scoring_gc), and leaves the process's collector as it found it."""
+    import gc
+
+    inp = tmp_path / "in.csv"
+    inp.write_text("name,ingredients\nA,\"Water, Glycerin, Retinol\"\n", encoding="utf-8")
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    summary = local_engine.run_local(str(inp), str(tmp_path / "out.csv"), make_score_context(use_models=False),
+                                     progress=False)
+    assert summary.scored == 1
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen

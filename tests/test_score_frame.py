@@ -118,6 +118,33 @@ def test_flags_json_is_the_check_contract(sample):
         assert json.loads(row["flags"]) == [f.to_dict() for f in res.assessment.flags]
 
 
+@pytest.mark.parametrize("kw", [dict(day=2), dict(day=8, modality="rf", depth=1.5),
+                                dict(day=0.5, avoid=["niacinamide", "fragrance"], pregnant=True),
+                                dict(day=4, protocol="clinic")])
+def test_flags_text_is_byte_identical_to_dumping_to_dict(sample, kw):
+    """The flags column is built from pieces (frame.flag_json); its text is exactly what
+    json.dumps(Flag.to_dict()) writes (key order, escapes, floats, nulls), flag for flag."""
+    from recommender.safety import assess
+    from recommender.scoring.frame import flag_json
+
+    if kw.get("protocol") == "clinic":
+        kw = {**kw, "protocol": load_protocol(CLINIC)}
+    ctx = make_score_context(**kw)
+    out = score_frame(sample, ctx)
+    n = 0
+    for (_, row), (_, src) in zip(out.iterrows(), sample.iterrows(), strict=True):
+        parsed = check(src["ingredients"], ctx.safety).parsed
+        flags = assess(parsed, ctx.safety, ctx.active_protocol, name=src["name"],
+                       category=src["category"]).flags
+        dumped = [json.dumps(f.to_dict(), ensure_ascii=False, separators=(",", ":"))
+                  for f in flags]
+        assert [flag_json(f)[0] for f in flags] == dumped
+        assert [flag_json(f)[1] for f in flags] == [f.reason for f in flags]
+        assert row["flags"] == "[" + ",".join(dumped) + "]"
+        n += len(dumped)
+    assert n > 500
+
+
 def test_compact_flags(pinned):
     ctx = ScoreContext(safety=make_context(day=2), flag_detail="compact")
     out = score_frame(pinned, ctx)

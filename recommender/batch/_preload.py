@@ -10,5 +10,9 @@ try:
 
     default_reader()
     default_models(True)
+    import gc
+
+    gc.collect()
+    gc.freeze()       # workers fork from here: the GC never walks (or dirties) these objects
 except Exception:  # noqa: BLE001 - a worker's initializer loads it again and reports the error
     pass

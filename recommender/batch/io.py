@@ -660,14 +660,13 @@ def default_rejects_path(out: str | os.PathLike) -> Path:
 
 
 def _csv_text_column(values, delimiter: str) -> list[str]:
-    specials = (delimiter, '"', "\n", "\r")
     out = []
     append = out.append
     for v in values:
-        if v is None:
-            append("")
-            continue
-        if not isinstance(v, str):
+        if type(v) is not str:
+            if v is None:
+                append("")
+                continue
             if isinstance(v, float):
                 append("" if v != v else repr(v))
                 continue
@@ -675,7 +674,7 @@ def _csv_text_column(values, delimiter: str) -> list[str]:
                 append("")
                 continue
             v = str(v)
-        if any(c in v for c in specials):
+        if '"' in v or delimiter in v or "\n" in v or "\r" in v:
             append('"' + v.replace('"', '""') + '"')
         else:
             append(v)

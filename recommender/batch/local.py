@@ -22,9 +22,12 @@ Which need each piece answers:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
@@ -107,6 +110,53 @@ _WORKER: dict = {}
 RECYCLE_ROWS = 250_000
 
 
+# The cyclic garbage collector while scoring. Scoring allocates many small containers
+# (mentions, flags, dicts) that die young, and the default thresholds (700, 10, 10) then run
+# ~140 collections per 1,000 rows, the older ones walking the knowledge base, the models and
+# the parser's memos again and again: 11-12 % of a worker's CPU (measured: 2.9-3.0 s of
+# 24-25 CPU-s on 12,000 generated rows). With the loaded objects frozen (gc.freeze: never
+# traversed, and their pages not dirtied in forked workers) and a larger young generation,
+# it is 0.7 s, at the same peak RSS (523 MB both ways). Cycles are still collected.
+GC_THRESHOLD = (20_000, 20, 20)
+
+
+def _tune_gc() -> None:
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
+_GC_LOCK = threading.Lock()
+_GC_STATE: dict = {"runs": 0, "before": None, "froze": False}
+
+
+@contextlib.contextmanager
+def _scoring_gc():
+    """:data:`GC_THRESHOLD` with what is loaded frozen, for an in-process run; restored when
+    the last in-process run of this process ends (the web app may run uploads in threads,
+    and the collector's settings are per process)."""
+    from recommender.knowledge.reader import default_reader
+
+    default_reader()                      # loaded before the freeze, so it is frozen
+    with _GC_LOCK:
+        if _GC_STATE["runs"] == 0:
+            _GC_STATE["before"] = gc.get_threshold()
+            # Someone else's frozen objects stay theirs: then only the thresholds change.
+            _GC_STATE["froze"] = gc.get_freeze_count() == 0
+            if _GC_STATE["froze"]:
+                gc.freeze()
+            gc.set_threshold(*GC_THRESHOLD)
+        _GC_STATE["runs"] += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_STATE["runs"] -= 1
+            if _GC_STATE["runs"] == 0:
+                gc.set_threshold(*_GC_STATE["before"])
+                if _GC_STATE["froze"]:
+                    gc.unfreeze()
+
+
 def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimiter: str) -> None:
     from recommender.knowledge.reader import default_reader
     from recommender.scoring.learned import default_models
@@ -114,17 +164,25 @@ def _init_worker(ctx: ScoreContext, columns: dict | None, fmt_out: str, delimite
     _WORKER.update(ctx=ctx, columns=columns, fmt_out=fmt_out, delimiter=delimiter)
     default_reader()                      # load the KB once per process
     default_models(ctx.use_models)
+    _tune_gc()                            # for the life of the worker process
 
 
 def _score_in_worker(frame: pd.DataFrame):
-    return score_chunk(frame, _WORKER["ctx"], _WORKER["columns"], _WORKER["fmt_out"],
-                       delimiter=_WORKER["delimiter"])
+    res = score_chunk(frame, _WORKER["ctx"], _WORKER["columns"], _WORKER["fmt_out"],
+                      delimiter=_WORKER["delimiter"])
+    payload = res[0]
+    if isinstance(payload, str):
+        # Encoded here, once: the parent receives bytes (pickled as a plain copy, no UTF-8
+        # decode) and appends them to the output as they are (no encode either).
+        res = (payload.encode("utf-8"), *res[1:])
+    return res
 
 
 def score_chunk(frame: pd.DataFrame, ctx: ScoreContext, columns: dict | None, fmt_out: str,
                 *, header: bool = False, delimiter: str = ","):
     """Score one chunk; returns (payload, n_scored, error rejects, verdict counts, unreadable,
-    friendly). ``payload`` is CSV/JSONL text or an Arrow table, ready to append."""
+    friendly). ``payload`` is CSV/JSONL text or an Arrow table, ready to append (a pool
+    worker sends the text as UTF-8 bytes)."""
     scored = score_frame(frame, ctx, columns=columns, errors="mark")
     errors: list[Reject] = []
     if len(scored) and (scored["status"] == "error").any():
@@ -160,6 +218,9 @@ class _PayloadWriter:
         self.inner = make_writer(path, fmt_out)
         self.schema = None
         self.started = False
+        # CSV/JSONL: every chunk arrives as text or UTF-8 bytes and goes to the binary layer
+        # under the writer's text handle (nothing is ever written through the text layer).
+        self.raw = self.inner.fh.buffer if fmt_out in ("csv", "jsonl") else None
 
     @property
     def atomic(self):
@@ -167,13 +228,12 @@ class _PayloadWriter:
 
     def start(self, columns: list[str], sample: pd.DataFrame) -> None:
         if self.fmt == "csv":
-            self.inner.fh.write(fast_csv(sample.iloc[:0], header=True,
-                                         delimiter=self.inner.delimiter))
+            self.write(fast_csv(sample.iloc[:0], header=True, delimiter=self.inner.delimiter))
         self.started = True
 
     def write(self, payload) -> None:
-        if self.fmt in ("csv", "jsonl"):
-            self.inner.fh.write(payload)
+        if self.raw is not None:
+            self.raw.write(payload.encode("utf-8") if isinstance(payload, str) else payload)
             return
         import pyarrow.parquet as pq
 
@@ -251,6 +311,8 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
     bar = _progress_bar(inp, fmt_in, progress)
     pool = None
     ok = False
+    gc_tuned = False
+    stack = contextlib.ExitStack()
     try:
         pending: deque = deque()
         if workers > 1:
@@ -288,8 +350,16 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
                 writer.start(list(sample.columns), sample)
                 first = False
             if pool is None:
-                res = score_chunk(frame, ctx, columns, fmt_out, delimiter=delim) if len(frame) else \
-                    (serialise(sample, fmt_out), 0, [], Counter(), 0, 0)
+                if len(frame):
+                    if not gc_tuned:
+                        from recommender.scoring.learned import default_models
+
+                        default_models(ctx.use_models)
+                        stack.enter_context(_scoring_gc())
+                        gc_tuned = True
+                    res = score_chunk(frame, ctx, columns, fmt_out, delimiter=delim)
+                else:
+                    res = (serialise(sample, fmt_out), 0, [], Counter(), 0, 0)
                 drain((*res, chunk.rejects))
                 continue
             fut = pool.submit(_score_in_worker, frame)
@@ -312,6 +382,7 @@ def run_local(inp: str, out: str, ctx: ScoreContext, *, fmt_in: str | None = Non
         writer.commit()
         ok = True
     finally:
+        stack.close()
         if bar is not None:
             bar.close()
         if pool is not None:

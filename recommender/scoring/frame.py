@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from json.encoder import encode_basestring as _json_str
 
 import numpy as np
 import pandas as pd
@@ -125,9 +126,10 @@ def resolve_columns(columns_present, mapping: Mapping[str, str] | None = None) -
 
 # ----------------------------------------------------------------------------- flag cache
 
-_FLAG_CACHE: dict[tuple, tuple[str, str, float, float, dict]] = {}
+_FLAG_CACHE: dict[tuple, tuple[str, str, float, float]] = {}
 _FLAG_CACHE_MAX = 20_000        # ~20 MB at most; the common flags recur within a chunk
 _KEEP_ALIVE: dict[int, object] = {}     # protocols whose rules are keyed by id() in the cache
+_FLAG_DICTS: dict[str, dict] = {}       # JSON text -> its dict (score_columns as_lists)
 
 
 COMPACT_FLAG_KEYS = ("scope", "ingredient", "inci", "position", "class", "rule", "severity",
@@ -135,9 +137,8 @@ COMPACT_FLAG_KEYS = ("scope", "ingredient", "inci", "position", "class", "rule",
 FLAG_DETAILS = ("full", "compact")
 
 
-def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, float, dict]:
-    """(JSON text, reason, severity weight, end of the last stage, the JSON text's dict) for
-    one flag, cached (the dict is shared: callers must not change it).
+def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, float]:
+    """(JSON text, reason, severity weight, end of the last stage) for one flag, cached.
 
     ``detail="full"``: every field of ``Flag.to_dict`` (the `check --json` contract);
     ``"compact"``: COMPACT_FLAG_KEYS only (the rule's window text, source and evidence are in
@@ -147,18 +148,73 @@ def _flag_entry(f, weights, detail: str = "full") -> tuple[str, str, float, floa
            f.inci, f.klass, f.component, f.detail, f.suffix, detail, weights.severity_caution)
     hit = _FLAG_CACHE.get(key)
     if hit is None:
-        d = f.to_dict()
         sev_w = weights.severity_avoid if any(s == "avoid" for s, _ in f.stages) \
             else weights.severity_caution
-        reason = d["reason"]
         if detail == "compact":
-            d = {k: d[k] for k in COMPACT_FLAG_KEYS}
-        js = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
-        hit = (js, reason, sev_w, f.stages[-1][1], d)
+            d = f.to_dict()
+            js = json.dumps({k: d[k] for k in COMPACT_FLAG_KEYS}, ensure_ascii=False,
+                            separators=(",", ":"))
+            reason = d["reason"]
+        else:
+            js, reason = flag_json(f)
+        hit = (js, reason, sev_w, f.stages[-1][1])
         if len(_FLAG_CACHE) >= _FLAG_CACHE_MAX:
             _FLAG_CACHE.clear()
         _FLAG_CACHE[key] = hit
     return hit
+
+
+def _flag_dict(js: str) -> dict:
+    """The dict a flag's JSON text decodes to, decoded once per text (shared: read-only)."""
+    d = _FLAG_DICTS.get(js)
+    if d is None:
+        if len(_FLAG_DICTS) >= _FLAG_CACHE_MAX:
+            _FLAG_DICTS.clear()
+        d = _FLAG_DICTS[js] = json.loads(js)
+    return d
+
+
+# The rule- and window-level parts of a flag's JSON, keyed by what they depend on: most
+# flag-cache misses are a known rule and window at a new position or spelling.
+_FLAG_PARTS: dict[tuple, tuple[str, str]] = {}
+_MID_KEYS = ("rule", "severity", "until_day", "open", "never", "stages")
+
+
+def _json_value(v) -> str:
+    """One scalar as json.dumps(ensure_ascii=False) writes it (_json_str is its text encoder)."""
+    if v is None:
+        return "null"
+    if type(v) is str:
+        return _json_str(v)
+    if type(v) is int:
+        return int.__repr__(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
+def flag_json(f) -> tuple[str, str]:
+    """(``json.dumps(f.to_dict(), ensure_ascii=False, separators=(",", ":"))``, ``f.reason``)
+    without building the dict: the rule's and window's fields are dumped once per rule and
+    window and reused; the per-mention fields (ingredient, inci, position, component,
+    section, class) and the reason are escaped with the encoder json.dumps itself uses for
+    text. The same bytes as dumping ``to_dict`` (checked in tests/test_score_frame.py)."""
+    key = (id(f.rule), f.stages, f.severity, f.until_day, f.open)
+    parts = _FLAG_PARTS.get(key)
+    if parts is None:
+        d = f.to_dict()
+        mid = json.dumps({k: d[k] for k in _MID_KEYS}, ensure_ascii=False, separators=(",", ":"))
+        tail = json.dumps({"source": d["source"], "evidence": d["evidence"]},
+                          ensure_ascii=False, separators=(",", ":"))
+        parts = (mid[1:-1], tail[1:-1])
+        if len(_FLAG_PARTS) >= _FLAG_CACHE_MAX:
+            _FLAG_PARTS.clear()
+        _FLAG_PARTS[key] = parts
+    reason = f.reason
+    js = "".join(('{"scope":', _json_value(f.scope), ',"ingredient":', _json_value(f.ingredient),
+                  ',"inci":', _json_value(f.inci), ',"position":', _json_value(f.position),
+                  ',"component":', _json_value(f.component), ',"section":',
+                  _json_value(f.section), ',"class":', _json_value(f.klass), ",", parts[0],
+                  ',"reason":', _json_str(reason), ",", parts[1], "}"))
+    return js, reason
 
 
 _POSITION_WEIGHTS = [1.0] + [position_weight(p) for p in range(1, 256)]
@@ -371,8 +427,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
         keep_now = keep_later = 1.0
         x_safe = t if a.safe_from_day is None else max(t, a.safe_from_day)
         for f in a.flags:
-            js, reason, sev_w, last_end, d = _flag_entry(f, weights, detail)
-            pieces.append(d if as_lists else js)
+            js, reason, sev_w, last_end = _flag_entry(f, weights, detail)
+            pieces.append(_flag_dict(js) if as_lists else js)
             if f.open and reason not in said:
                 said.add(reason)
                 against.append(reason)
