@@ -132,7 +132,8 @@ def start_server(catalog: Path, workers: int, threads: int, worker_class: str, l
     port = _free_port()
     env = dict(os.environ, SKINREC_CATALOG=str(catalog), PYTHONUNBUFFERED="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    cmd = [sys.executable, "-m", "gunicorn", "--preload", "--bind", f"127.0.0.1:{port}",
+    cmd = [sys.executable, "-m", "gunicorn", "--preload", "--config", "python:web.gunicorn_conf",
+           "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--worker-class", worker_class,
            *(["--threads", str(threads)] if worker_class == "gthread" else []),
            "--timeout", "120", "--keep-alive", "30", "--graceful-timeout", "5",

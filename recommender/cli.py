@@ -352,7 +352,8 @@ def serve(host, port, workers, catalog, protocol_file, timeout):
         raise click.UsageError(str(exc)) from None
     bind = f"{host or config.WEB_HOST}:{port or config.WEB_PORT}"
     argv = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-            "--preload", "--timeout", str(timeout), "--access-logfile", "-",
+            "--preload", "--config", "python:web.gunicorn_conf",
+            "--timeout", str(timeout), "--access-logfile", "-",
             "--pythonpath", str(config.PROJECT_ROOT), "web:create_app()"]
     click.echo(f"skinrec: serving {config.web_catalog()} on http://{bind} "
                f"({workers} worker(s)); Ctrl-C stops", err=True)
