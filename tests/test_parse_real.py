@@ -252,3 +252,22 @@ def test_free_from_claims_are_not_ingredients(product):
     # "Paraben-, Phthalate-, and Cruelty-Free." after a candle's materials
     p = read_list(product("sephora_2023", "P474322"))
     assert not any("araben" in m.raw or "ruelty" in m.raw for m in p.ingredients)
+
+
+def test_script_style_and_svg_elements_are_set_aside_not_read(product):
+    """A real list pasted from a page with its code: the <script>/<style>/<svg> content never
+    joins a name ("Glycerin alert(1)") and the parser says what it set aside; the list reads
+    as the bare list does."""
+    label = ", ".join(m.raw for m in read_list(product("sephora_2023", "P467602")).ingredients)
+    bare = read_list(label)
+    assert bare.found and len(bare.ingredients) > 20
+    first, rest = label.split(", ", 1)
+    pasted = (f"<style>.inci{{color:red}}</style>{first}<script>alert('x')</script>, "
+              f"<svg><text>Retinol</text></svg>{rest}<script src=x>")
+    p = read_list(pasted)
+    assert [m.inci for m in p.ingredients] == [m.inci for m in bare.ingredients]
+    assert not any("alert" in m.raw or "color" in m.raw for m in p.ingredients)
+    assert "RETINOL" not in names(p)          # the drawing's text is not an ingredient
+    assert any("<script>" in n and "<style>" in n and "<svg>" in n and "set aside" in n
+               for n in p.problems)
+    assert not any("set aside" in n and "<script>" in n for n in bare.problems)

@@ -7,7 +7,11 @@ Each rule answers a real input:
   safely (``ast.literal_eval``, never ``eval``) and keeps the pieces so the splitter can
   re-join names cut in two.
 - Sephora fragrance lists end in retailer codes ``<ILN40259>``; scraped pages carry HTML
-  tags and entities (``&amp;``, ``<br>``): removed / unescaped.
+  tags and entities (``&amp;``, ``<br>``): removed / unescaped. A pasted page fragment may
+  hold ``<script>``, ``<style>`` or ``<svg>`` elements: their content is page code or
+  drawing, never label text, so the whole element goes (``code_elements`` lets the parser
+  say so) instead of its text joining the next name ("Glycerin alert(1)"). An unclosed one
+  loses its tag only: what follows it stays and is read (or reported unrecognised).
 - Copy-pasted labels carry NFKC-foldable characters, non-breaking and zero-width spaces,
   typographic dashes and quotes, ``\\`` used as a slash ("Water\\Aqua\\Eau").
 - cosmetics_2017 has placeholders (``#NAME?``, ``No Info``, ``Visit the X boutique``):
@@ -31,6 +35,8 @@ _PLACEHOLDER = re.compile(
     r"visit the .{0,80}? boutique\.?|coming soon|tbd|-+|\.+|\?+)\s*$",
     re.IGNORECASE,
 )
+CODE_ELEMENT = re.compile(
+    r"<\s*(script|style|svg)\b[^>]*>.*?<\s*/\s*\1\s*>", re.IGNORECASE | re.DOTALL)
 _BREAK_TAG = re.compile(r"<\s*(?:br|/?p|/li|li|/div|div)\s*/?\s*>", re.IGNORECASE)
 _SPACED_AMP = re.compile(r"(?<!\bD)(?<!\bFD)\s&\s(?!C\b)")
 _TAG = re.compile(r"<\s*/?\s*[A-Za-z][A-Za-z0-9]*(?:\s[^<>]{0,200})?/?\s*>|<ILN\d+>", re.IGNORECASE)
@@ -113,11 +119,19 @@ def _unlist_loose(s: str) -> list[str] | None:
     return pieces or None
 
 
+def code_elements(text: str) -> list[str]:
+    """Names of the <script>/<style>/<svg> elements in ``text`` (``normalise`` drops them)."""
+    if "<" not in text:
+        return []
+    return [m.group(1).lower() for m in CODE_ELEMENT.finditer(text)]
+
+
 def normalise(text: str) -> str:
     """Unicode, HTML and punctuation normalisation of one piece of label text."""
     if "&" in text:
         text = html.unescape(text)
     if "<" in text:
+        text = CODE_ELEMENT.sub(" ", text)
         text = _BREAK_TAG.sub("\n", text)
         text = _TAG.sub(" ", text)
     if " & " in text:

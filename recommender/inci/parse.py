@@ -140,6 +140,10 @@ def parse_classified(text: object, canon: Canonicalizer, *, fuzzy: bool = True,
                        "list the field does not hold"), False
 
     notes: list[str] = []
+    code = clean.code_elements(text)
+    if code:
+        notes.append("HTML " + ", ".join(f"<{c}>" for c in dict.fromkeys(code))
+                     + " element(s) set aside: page code, not label text")
     if "roduct" in joined or "RODUCT" in joined:
         joined = split.store_headers(joined, notes)
     segs, components = split.segments(joined.splitlines(), notes, _known(canon))
