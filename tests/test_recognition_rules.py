@@ -70,17 +70,14 @@ def test_rules_never_read_names_joined_by_the_repair_pass(product):
 
 # -- grades, purposes, claims and "as" forms around a name -----------------------------------
 
-@pytest.mark.parametrize("catalog,pid,raw,inci", [
+WORDS_AROUND_A_NAME = [
     ("sephora_2023", "P464243", "Stearic Acid USP", "STEARIC ACID"),
     ("sephora_2023", "P457232", "Phthalates Free Fragrance", "PARFUM"),
     ("sephora_2023", "P480623", "Food-Grade Paraffin", "PARAFFIN"),
     ("sephora_2023", "P444047", "Vitamin B3 as Niacinamide", "NIACINAMIDE"),
     ("sephora_2023", "P503667", "Indole Pure", "INDOLE"),
     ("sephora_2023", "P501695", "Benzyl Salicylate. 78% Vol.", "BENZYL SALICYLATE"),
-])
-def test_words_around_a_name(product, catalog, pid, raw, inci):
-    m = mention(read_list(product(catalog, pid)), raw)
-    assert m.inci == inci and m.recognized
+]
 
 
 def test_drug_facts_purpose_after_the_name(canon):
@@ -345,14 +342,21 @@ def test_dash_between_two_names_is_not_one_reading(canon):
 
 # -- label typography: one glyph for I and l, O and 0; the L- form of an amino acid ----------
 
-@pytest.mark.parametrize("catalog,pid,raw,inci", [
+LABEL_TYPOGRAPHY = [
     ("sephora_2023", "P454344", "lsohexadecane", "ISOHEXADECANE"),
     ("cosmetics_2017", "cosmetics_2017:1241", "llex Paraguariensis", "ILEX PARAGUARIENSIS LEAF EXTRACT"),
     ("sephora_2023", "P476428", "3-0-Ethyl Ascorbic Acid", "3-O-ETHYL ASCORBIC ACID"),
     ("cosmetics_2017", "cosmetics_2017:759", "L-Lysine HCI", "LYSINE HCL"),
     ("cosmetics_2017", "cosmetics_2017:1333", "(Organic Shea Butter)", "BUTYROSPERMUM PARKII BUTTER"),
-])
-def test_label_typography(product, catalog, pid, raw, inci):
+]
+
+
+# -- one test for the printed-name tables above -------------------------------------------
+
+@pytest.mark.parametrize("catalog,pid,raw,inci", WORDS_AROUND_A_NAME + LABEL_TYPOGRAPHY)
+def test_printed_name_reads_as_its_inci(product, catalog, pid, raw, inci):
+    """Words around a name and label typography: the printed name in a real product reads
+    as the INCI name, recognised (exact or alias-table match)."""
     m = mention(read_list(product(catalog, pid)), raw)
     assert m.inci == inci and m.recognized
 
