@@ -331,6 +331,35 @@ def test_tampered_kb_is_refused(built, tmp_path):
         KnowledgeBase.load(copy)
 
 
+def test_compact_rows_read_back_as_the_csv_says(kb, rows):
+    """Rows are kept as tuples with shared values: every record, class tuple, restricted and
+    prohibited set reads exactly as the CSV row, typed."""
+    typed = {"True": True, "False": False}
+    for r in rows:
+        rec = kb.record(r["inci"])
+        assert set(rec) == set(r)
+        assert rec["functions"] == (tuple(r["functions"].split("|")) if r["functions"] else ())
+        assert rec["mw"] == (float(r["mw"]) if r["mw"] else None)
+        assert rec["hbd"] == (int(r["hbd"]) if r["hbd"] else None)
+        assert rec["eu_allergen"] is typed[r["eu_allergen"]]
+        assert rec["cas"] == r["cas"] and rec["smiles"] == r["smiles"]
+        assert kb.classes(r["inci"]) == (tuple(r["classes"].split("|")) if r["classes"] else ())
+    assert kb.prohibited_names() == {r["inci"] for r in rows if r["prohibited"] == "True"}
+    assert kb.restricted_names() == {r["inci"] for r in rows if r["restricted"] == "True"}
+    assert kb.names() == sorted(r["inci"] for r in rows)
+
+
+def test_a_ragged_kb_row_is_refused(built, tmp_path):
+    copy = tmp_path / "kb"
+    shutil.copytree(built[0], copy)
+    path = copy / "ingredients.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[5] = lines[5].rstrip("\r\n") + ",extra\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="line 6 has 24 fields, the header 23"):
+        KnowledgeBase.load(copy, verify=False)
+
+
 def test_default_kb_is_cached(built):
     assert default_kb(built[0]) is default_kb(built[0])
     assert default_kb(built[0]).record("nope, not an ingredient") is None

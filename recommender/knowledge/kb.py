@@ -9,6 +9,10 @@ Which real input or user need each rule answers:
 - Safety and scoring need one record per canonical name (``record``) and its classes.
 - Batch scoring loads the KB in every worker: loading is one pass of the csv module
   (~28,700 rows, well under a second) and ``default_kb()`` caches it per process.
+- Every batch worker, forkserver and web worker holds the KB: a row is kept as a tuple of
+  its fields (the column names once, per KB) with repeated short values ("False",
+  "SKIN CONDITIONING") shared, ~10 MB instead of ~41 MB as one dict per row;
+  ``record`` builds the typed dict of one row when asked.
 - A KB that does not match its manifest (edited by hand, half-copied, built by another
   version) is refused with a message saying to run ``skinrec build-kb``: silently scoring
   against a stale table is worse than stopping.
@@ -49,7 +53,7 @@ def canonical_key(name: str) -> str:
 
 
 def _convert(row: dict[str, str]) -> dict:
-    out: dict = dict(row)
+    out: dict = row
     for c in _BOOL_COLUMNS:
         out[c] = row.get(c) == "True"
     for c in _FLOAT_COLUMNS:
@@ -67,17 +71,27 @@ def _convert(row: dict[str, str]) -> dict:
 class KnowledgeBase:
     """The ingredient KB: one record per canonical INCI name (see ``build.COLUMNS``)."""
 
-    def __init__(self, rows: dict[str, dict[str, str]], ci: dict[str, str], manifest: dict,
-                 directory: Path):
+    def __init__(self, columns: tuple[str, ...], rows: dict[str, tuple[str, ...]],
+                 ci: dict[str, str], manifest: dict, directory: Path):
+        """``rows``: canonical name -> the row's fields in the order of ``columns``."""
+        self._columns = columns
         self._rows = rows
         self._ci = ci
         self.manifest = manifest
         self.directory = directory
         self._names = sorted(rows)
-        self._restricted = frozenset(n for n, r in rows.items() if r.get("restricted") == "True")
-        self._classes = {
-            n: tuple(r["classes"].split("|")) for n, r in rows.items() if r.get("classes")
-        }
+        col = {c: i for i, c in enumerate(columns)}
+
+        def where(c: str, value: str) -> frozenset[str]:
+            i = col.get(c)
+            return frozenset() if i is None else frozenset(
+                n for n, r in rows.items() if r[i] == value)
+
+        self._restricted = where("restricted", "True")
+        self._prohibited = where("prohibited", "True")
+        i = col.get("classes")
+        self._classes = {} if i is None else {
+            n: tuple(r[i].split("|")) for n, r in rows.items() if r[i]}
         self._synonyms_path: Path | None = None
         self._synonyms: dict[str, str] | None = None
 
@@ -120,7 +134,7 @@ class KnowledgeBase:
                         + _rebuild_hint(directory)
                     )
         with open(ing_path, encoding="utf-8", newline="") as fh:
-            rows = {r["inci"]: r for r in csv.DictReader(fh)}
+            columns, rows = _read_rows(fh)
         with open(ci_path, encoding="utf-8", newline="") as fh:
             ci = {r["ci"]: r["inci"] for r in csv.DictReader(fh)}
         expected_rows = ((manifest.get("artifacts") or {}).get(INGREDIENTS_FILE) or {}).get("rows")
@@ -129,7 +143,7 @@ class KnowledgeBase:
                 f"{ing_path} has {len(rows)} rows, manifest says {expected_rows}. "
                 + _rebuild_hint(directory)
             )
-        kb = cls(rows, ci, manifest, directory)
+        kb = cls(columns, rows, ci, manifest, directory)
         kb._synonyms_path = syn_path
         return kb
 
@@ -143,7 +157,7 @@ class KnowledgeBase:
     def record(self, inci: str) -> dict | None:
         """The record of one canonical name (typed: bools, floats/ints or None, tuples), or None."""
         row = self._rows.get(canonical_key(inci))
-        return _convert(row) if row is not None else None
+        return _convert(dict(zip(self._columns, row, strict=True))) if row is not None else None
 
     def names(self) -> list[str]:
         """Every canonical name, sorted (the parser's name table)."""
@@ -155,7 +169,7 @@ class KnowledgeBase:
 
     def prohibited_names(self) -> set[str]:
         """Names an unconditional Annex II entry names."""
-        return {n for n, r in self._rows.items() if r.get("prohibited") == "True"}
+        return set(self._prohibited)
 
     def classes(self, inci: str) -> tuple[str, ...]:
         """Class ids of a canonical name (() when unknown or unclassed)."""
@@ -181,6 +195,27 @@ class KnowledgeBase:
         """'CI 77491', 'ci77491' or '77491' -> canonical name, or None."""
         digits = str(ci).upper().replace("C.I.", "").replace("CI", "").strip()
         return self._ci.get(digits)
+
+
+def _read_rows(fh) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """(column names, canonical name -> tuple of the row's fields in that order) from
+    ingredients.csv; short values that repeat across rows are one shared string (see the
+    module doc). A row with more or fewer fields than the header is refused."""
+    reader = csv.reader(fh)
+    columns = tuple(next(reader, ()))
+    if not columns or columns[0] != "inci":
+        raise KnowledgeBaseError(f"{getattr(fh, 'name', 'ingredients.csv')} does not start "
+                                 "with an 'inci' column")
+    width = len(columns)
+    pool: dict[str, str] = {}
+    share = pool.setdefault
+    rows: dict[str, tuple[str, ...]] = {}
+    for line, r in enumerate(reader, 2):
+        if len(r) != width:
+            raise KnowledgeBaseError(f"{getattr(fh, 'name', 'ingredients.csv')} line {line} "
+                                     f"has {len(r)} fields, the header {width}")
+        rows[r[0]] = tuple([share(v, v) if len(v) <= 40 else v for v in r])
+    return columns, rows
 
 
 @functools.lru_cache(maxsize=4)
