@@ -11,11 +11,22 @@ what the learned models say about fit (concerns, skin types, gentleness) and abs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from recommender import DISCLAIMER
 from recommender.inci.model import ParsedList
-from recommender.knowledge.reader import Reader, default_reader
 from recommender.safety import Assessment, Context, Protocol, assess, default_protocol
+
+if TYPE_CHECKING:
+    from recommender.knowledge.reader import Reader
+
+
+def _default_reader() -> Reader:
+    # imported when first needed: the reader pulls in scikit-learn (~80 MB, ~3 s), which a
+    # batch run's parent process (it only reads and writes) never needs
+    from recommender.knowledge.reader import default_reader
+
+    return default_reader()
 
 
 @dataclass
@@ -55,7 +66,7 @@ def make_context(*, hours=None, day=None, depth=None, modality=None, avoid=None,
     if reader is None and not avoid:
         return Context.make(hours=hours, day=day, depth=depth, modality=modality, avoid=None,
                             pregnant=pregnant)
-    reader = reader or default_reader()
+    reader = reader or _default_reader()
     return Context.make(
         hours=hours, day=day, depth=depth, modality=modality, avoid=avoid, pregnant=pregnant,
         canonicalise=reader.canonicalise, class_for_query=reader.rules.classes_for_query,
@@ -65,7 +76,7 @@ def make_context(*, hours=None, day=None, depth=None, modality=None, avoid=None,
 def check(text: object, context: Context | None = None, protocol: Protocol | None = None,
           *, reader: Reader | None = None, name: str | None = None,
           category: str | None = None, with_models: bool = True) -> CheckResult:
-    reader = reader or default_reader()
+    reader = reader or _default_reader()
     parsed = reader.read(text)
     ctx = context or Context()
     result = assess(parsed, ctx, protocol or default_protocol(), name=name, category=category)

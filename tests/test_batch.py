@@ -346,3 +346,23 @@ def test_in_process_run_restores_the_collector(tmp_path):
                                      progress=False)
     assert summary.scored == 1
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+def test_parent_process_never_loads_the_models_or_the_knowledge_base():
+    """A `skinrec score --workers N` parent only reads and writes: building its context and the
+    local engine must not import scikit-learn nor load the KB (~190 -> ~107 MB RSS measured;
+    workers load them). With an avoid-list the context needs the canonicaliser, so it loads."""
+    code = (
+        "import sys; from recommender.batch.commands import _score_context; "
+        "import recommender.batch.local; "
+        "c = _score_context(None, 3, 1.0, 'mn', tuple(sys.argv[1:]), False, None, (), None, "
+        "False); "
+        "print(sorted(m for m in ('sklearn', 'recommender.knowledge.reader') "
+        "if m in sys.modules))")
+    root = str(Path(__file__).parent.parent)
+    bare = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=root, check=True)
+    assert bare.stdout.strip() == "[]"
+    avoid = subprocess.run([sys.executable, "-c", code, "retinol"], capture_output=True,
+                           text=True, cwd=root, check=True)
+    assert "recommender.knowledge.reader" in avoid.stdout

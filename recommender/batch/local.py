@@ -12,8 +12,8 @@ Which need each piece answers:
   knowledge base and the models once, in its initializer, and receives the scoring context
   once; chunks are scored *and serialised* in the workers, so the parent only reads and
   writes bytes. Results are written in input order. Each worker is replaced after
-  ``recycle_rows`` rows (default 50,000): the parser's token caches and the models' caches
-  grow with the vocabulary seen, and a fresh worker (forked from the forkserver, which
+  ``recycle_rows`` rows (default ``RECYCLE_ROWS``, 250,000): the parser's token caches and
+  the models' caches grow with the vocabulary seen, and a fresh worker (forked from the forkserver, which
   holds the knowledge base) keeps a process's memory bounded whatever the input size.
 - Every input row is accounted for: scored rows go to the output, unreadable records (and,
   should one happen, a row whose scoring raised) to the rejects file with row number and
