@@ -1,6 +1,6 @@
 """Parse + canonicalise throughput on one core over a perturbed real catalog.
 
-    python benchmarks/parse_throughput.py [--rows 200000] [--seed 0]
+    python benchmarks/parse_throughput.py [--rows 200000] [--seed 0] [--gc batch|default]
                                           [--with-fallback [--chunk 2000]]
 
 Reports products/s (wall clock, and per CPU-second, which is steadier on a shared machine)
@@ -8,6 +8,12 @@ for a cold pass (empty token caches) and a warm pass (caches filled by
 the first pass, the steady state of a long batch run), the share of distinct lists, and
 the recognised share of declared mentions on the generated catalog. Not a test: timings
 depend on the machine; compare figures from one run.
+
+``--gc batch`` (the default) runs with the garbage-collector settings of a batch scoring
+worker (``recommender.batch.local``: the loaded knowledge base frozen, young generation
+``GC_THRESHOLD``), the setting every batch run parses under; ``--gc default`` keeps Python's
+(700, 10, 10), under which collections walking the parser's memos cost about a third of a
+warm pass.
 
 ``--with-fallback`` reads as batch scoring does, with the learned class fallback for names
 the KB does not know (one model call per list with a new unknown name); ``--chunk N`` then
@@ -18,6 +24,7 @@ reads N lists at a time with ``Reader.read_many`` (one model call per chunk), as
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -30,14 +37,22 @@ from catalog_gen import distinct_share, generate  # noqa: E402
 from recommender.knowledge.reader import Reader, default_reader  # noqa: E402
 
 
-def run(rows: int, seed: int, with_fallback: bool = False, chunk: int = 0) -> dict:
+def run(rows: int, seed: int, with_fallback: bool = False, chunk: int = 0,
+        gc_mode: str = "batch") -> dict:
     t0 = time.perf_counter()
     frame = generate(rows, seed)
     gen_s = time.perf_counter() - t0
     texts = frame["ingredients"].tolist()
     base = default_reader()
     out = {"rows": rows, "distinct_share": round(distinct_share(frame), 4),
-           "generate_s": round(gen_s, 1), "with_fallback": with_fallback, "chunk": chunk}
+           "generate_s": round(gen_s, 1), "with_fallback": with_fallback, "chunk": chunk,
+           "gc": gc_mode}
+    if gc_mode == "batch":
+        from recommender.batch.local import GC_THRESHOLD
+
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLD)
     fallback = base.fallback if with_fallback else None
     for label in ("cold", "warm"):
         reader = base if label == "warm" else Reader(base.kb, dict(_aliases()), base.rules,
@@ -84,8 +99,11 @@ def main() -> None:
                     help="include the learned class fallback (as batch scoring reads)")
     ap.add_argument("--chunk", type=int, default=0,
                     help="with --with-fallback: read N lists at a time (Reader.read_many)")
+    ap.add_argument("--gc", choices=["batch", "default"], default="batch",
+                    help="garbage-collector settings: a batch worker's (default) or Python's")
     args = ap.parse_args()
-    print(json.dumps(run(args.rows, args.seed, args.with_fallback, args.chunk), indent=2))
+    print(json.dumps(run(args.rows, args.seed, args.with_fallback, args.chunk, args.gc),
+                     indent=2))
 
 
 if __name__ == "__main__":

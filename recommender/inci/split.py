@@ -361,18 +361,32 @@ def tokens(text: str) -> list[str]:
     """Split one segment on separators outside brackets; keep numeric commas ("1,2-Hexanediol")."""
     if ". " in text:
         text = _SENTENCE.sub(_sentence_sub, text)
-    if "," in text:
+    if "," in text and _DIGIT_COMMA.search(text) is not None:
         text = _NUM_COMMA.sub(_PROTECTED, text)
-    if not _FLAT.fullmatch(text):
+    bracketed = "(" in text or ")" in text or "[" in text or "]" in text or "{" in text \
+        or "}" in text
+    if bracketed and not _FLAT.fullmatch(text):
         return [t.replace(_PROTECTED, ",") for t in _tokens_nested(text)]
+    if ";" in text or "\n" in text or "\r" in text \
+            or (bracketed and _COMMA_IN_BRACKET.search(text) is not None):
+        found = _TOKEN.findall(text)
+    else:
+        # the common segment: commas only, none inside a bracket (a plain split, ~3x faster)
+        found = text.split(",")
     if _PROTECTED not in text:
-        return list(filter(None, map(str.strip, _TOKEN.findall(text))))
+        return list(filter(None, map(str.strip, found)))
     out = []
-    for t in _TOKEN.findall(text):
+    for t in found:
         t = t.strip()
         if t:
             out.append(t.replace(_PROTECTED, ",") if _PROTECTED in t else t)
     return out
+
+
+# cheap scans first: a comma after a digit, or a digit and a letter (the only places _NUM_COMMA can match), a comma or
+# semicolon inside a bracket of flat text ("Iron Oxides (CI 77491, CI 77492)")
+_DIGIT_COMMA = re.compile(r",(?:(?<=\d,)|(?<=\d[a-z],))")
+_COMMA_IN_BRACKET = re.compile(r"\([^)]*,|\[[^\]]*,|\{[^}]*,")
 
 
 def _tokens_nested(text: str) -> list[str]:
