@@ -175,3 +175,22 @@ def test_check_reports_learned_fit_and_absorption(runner):
     # the learned outputs never change the safety verdict
     bare = json.loads(run(runner, "check", text, "--hours", "6", "--json", "--no-models").output)
     assert bare["verdict"] == obj["verdict"] and "concerns" not in bare
+
+
+@pytest.mark.parametrize("value, expected, warned", [
+    ("250000", 250_000, False), ("250_000", 250_000, False), ("lots", 100_000, True),
+    ("5", 100_000, True)])
+def test_memo_entries_setting(value, expected, warned):
+    """SKINREC_MEMO_ENTRIES sizes the per-process memos; a bad value is said and the default
+    used, never a traceback (it is read when any command imports the configuration)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SKINREC_MEMO_ENTRIES": value}
+    out = subprocess.run([sys.executable, "-c", "from recommender import config; "
+                          "print(config.MEMO_ENTRIES)"], env=env, capture_output=True,
+                         text=True, check=True, cwd=str(Path(__file__).parent.parent))
+    assert int(out.stdout) == expected
+    assert ("SKINREC_MEMO_ENTRIES must be a whole number" in out.stderr) is warned
+    assert "Traceback" not in out.stderr
