@@ -116,6 +116,21 @@ class Flag:
             text += f"; {rule.note}"
         return text
 
+    def reason_parts(self, reason: str | None = None) -> tuple[str, str] | None:
+        """(head, tail) with ``reason == head + suffix + tail`` when the reason names the
+        treatment (a scaled window that ends), else None: the same reason after another
+        depth of the same factor is ``head + other suffix + tail`` (recommender.scoring.kept
+        re-words kept reasons so). ``reason``: :attr:`reason`, when already at hand."""
+        if self.never or not self.rule.scaled or not self.suffix:
+            return None
+        if reason is None:
+            reason = self.reason
+        tail = f"; {self.rule.note}" if self.rule.note else ""
+        cut = len(reason) - len(tail) - len(self.suffix)
+        if cut < 0 or reason[cut:] != self.suffix + tail:     # not the shape built above
+            raise ValueError(f"the reason of rule {self.rule.id} does not end with its suffix")
+        return reason[:cut], tail
+
     def to_dict(self) -> dict:
         return {
             "scope": self.scope,
@@ -528,6 +543,14 @@ def _component_verdicts(flags: list[Flag], components: list, t: float, avoid_end
         out.append({"component": ci, "heading": heading, "verdict": _verdict(t, a, c),
                     "safe_from_day": None if math.isinf(a) else a})
     return out
+
+
+def treatment_suffix(context: Context, protocol: Protocol | None = None) -> str:
+    """The text a flag's reason ends its window with for this context's treatment
+    (" after 1.0 mm microneedling"; :attr:`Flag.suffix`): what a kept reason for another
+    depth of the same factor changes (recommender.scoring.kept)."""
+    proto = protocol if protocol is not None else default_protocol()
+    return _factor_suffix(proto, _index(proto), context)[1]
 
 
 def retime(a: Assessment, context: Context) -> Assessment:
