@@ -149,7 +149,7 @@ class Recommender:
             "later": lambda i: (_asc(sfd[i]), _desc(when_safe[i]), row[i]),
             "avoid": lambda i: (not never[i], _desc(benefit[i]), row[i]),
         }
-        names = list(cols.keys())
+        names = self._item_columns(cols.keys())
         for name, mask in (("use_now", now), ("later", later), ("avoid", avoid)):
             idx = np.flatnonzero(mask).tolist()
             self.counts[name] += len(idx)
@@ -160,6 +160,19 @@ class Recommender:
             part = [(key(i), {c: cols[c][i] for c in names}) for i in top]
             # previously kept rows first on ties (as a stable sort of the concatenation)
             self.kept[name] = sorted(self.kept[name] + part, key=lambda e: e[0])[:self.k]
+
+    # the scored columns _item reads, besides the input's id, name, brand, category and price
+    ITEM_COLUMNS = ("input_row", "post_needling_score", "score_when_safe", "verdict",
+                    "safe_from_day", "never_safe", "post_procedure_friendly", "flags",
+                    "reasons_for", "reasons_against", "n_unrecognized", "n_ingredients",
+                    "status")
+
+    def _item_columns(self, present) -> list[str]:
+        """The columns a kept row needs (what :meth:`_item` may read): a row dict of these
+        instead of every input and output column (~70)."""
+        wanted = {*self.ITEM_COLUMNS, *ID_CANDIDATES, *BRAND_CANDIDATES, *PRICE_CANDIDATES,
+                  "name", "category", *self.columns.values()}
+        return [c for c in present if c in wanted]
 
     def _item(self, r: dict, which: str) -> dict:
         """One ranked item from a scored row (JSON columns as text, or as lists when scored

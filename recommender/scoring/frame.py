@@ -48,6 +48,7 @@ from recommender.scoring.formula import (
     combine,
     delivery,
     position_weight,
+    round_as,
 )
 from recommender.scoring.learned import (
     CONCERN_COLUMNS,
@@ -460,6 +461,11 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     concern_fit = concern_mat[:, concern_idx].mean(axis=1) if concern_idx else None
     skin_fit = skin_mat[:, skin_idx].mean(axis=1) if skin_idx else None
 
+    # each concern's and skin type's column, and how its reasons name it
+    concern_cols = [(learned[f"concern_{c}"], c.replace("_", " ")) for c in ctx.concerns]
+    skin_cols = [(learned[f"skin_{s}"], s) for s in ctx.skin_types]
+    good_p, poor_p = weights.good_probability, weights.poor_probability
+
     for i in range(n):
         p = parsed[i]
         if i in failed:
@@ -513,8 +519,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             b = bp.term * delivery(x, weights)
             risk_now = 1.0 - part.keep_now
             risk_later = 1.0 - part.keep_later
-            benefit_col[i] = round(b, 4)
-            risk_col[i] = round(risk_now, 4)
+            benefit_col[i] = round_as(b, 4)
+            risk_col[i] = round_as(risk_now, 4)
             terms = {"benefit": b, "gentleness": gentleness[i], "low_risk": 1.0 - risk_now}
             if concern_fit is not None:
                 terms["concern_fit"] = float(concern_fit[i])
@@ -530,19 +536,19 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             reasons_for.extend(bp.contains)
             if bp.best and x == x and x >= 2:
                 reasons_for.append(f"channels still open: ~{x:.0f}x the uptake of intact skin")
-            for c in ctx.concerns:
-                pc = concern_mat[i, CONCERN_COLUMNS.index(f"concern_{c}")]
+            for col, label in concern_cols:
+                pc = col[i]
                 if pc == pc:
-                    if pc >= weights.good_probability:
-                        reasons_for.append(f"good for {c.replace('_', ' ')} ({pc:.0%})")
-                    elif pc < weights.poor_probability:
-                        against.append(f"weak match for {c.replace('_', ' ')} ({pc:.0%})")
-            for s in ctx.skin_types:
-                ps = skin_mat[i, SKIN_COLUMNS.index(f"skin_{s}")]
+                    if pc >= good_p:
+                        reasons_for.append(f"good for {label} ({pc:.0%})")
+                    elif pc < poor_p:
+                        against.append(f"weak match for {label} ({pc:.0%})")
+            for col, s in skin_cols:
+                ps = col[i]
                 if ps == ps:
-                    if ps >= weights.good_probability:
+                    if ps >= good_p:
                         reasons_for.append(f"suits {s} skin ({ps:.0%})")
-                    elif ps < weights.poor_probability:
+                    elif ps < poor_p:
                         against.append(f"rarely suits {s} skin ({ps:.0%})")
             g = gentleness[i]
             if g == g and g >= weights.gentle_threshold:
