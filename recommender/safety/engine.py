@@ -596,6 +596,47 @@ def retime(a: Assessment, context: Context) -> Assessment:
     )
 
 
+def rescale(a: Assessment, context: Context) -> Assessment:
+    """``a`` after a treatment of another depth (of any factor) and at another time: what
+    ``assess`` gives for the same product, protocol, modality, pregnancy and avoid-list
+    with ``context``, without matching any rule again. Which rules apply to a product does
+    not depend on the depth; the factor only scales every window's ends (``_scaled``), and
+    the depth names itself in the flags' text. A depth of the same factor is :func:`retime`.
+    Raises ValueError when ``context`` differs from ``a.context`` in modality or pregnancy
+    (the caller vouches for the avoid-list: the prepared catalog reuses an assessment made
+    without one for a product none of its items is in)."""
+    ctx0 = a.context
+    if context.modality != ctx0.modality or context.pregnant != ctx0.pregnant:
+        raise ValueError("rescale: another modality or pregnancy changes the rules; "
+                         "assess again")
+    f_new, suffix = _factor_suffix(a.protocol, _index(a.protocol), context)
+    if f_new == a.factor:
+        return retime(a, context)
+    t = context.t
+    flags = []
+    for f in a.flags:
+        stages = _scaled(f.rule, f_new)
+        sev, end, is_open = _current(stages, t)
+        flags.append(Flag(f.scope, f.rule, stages, sev, end, is_open, f.ingredient, f.inci,
+                          f.position, f.component, f.section, f.klass, f.detail, f.where,
+                          suffix))
+    avoid_end, caution_end = _ends(flags)
+    components = (a.parsed.components if a.parsed is not None else None) or [None]
+    return Assessment(
+        verdict=_verdict(t, avoid_end, caution_end),
+        safe_from_day=None if math.isinf(avoid_end) else avoid_end,
+        flags=flags,
+        notes=a.notes,
+        context=context,
+        protocol=a.protocol,
+        factor=f_new,
+        avoid_end=avoid_end,
+        caution_end=caution_end,
+        component_verdicts=_component_verdicts(flags, components, t, avoid_end, caution_end),
+        parsed=a.parsed,
+    )
+
+
 def strictest(verdicts) -> str:
     """The strictest of several verdicts (avoid > caution > suitable)."""
     return max(verdicts, key=SEVERITY_RANK.__getitem__, default="suitable")

@@ -437,20 +437,25 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     skin_mat = np.column_stack([learned[c] for c in SKIN_COLUMNS])
     gentleness = learned["gentleness"]
     x_intact = learned["absorption_x_vs_intact"]
+    # Row values are read from and written to lists (numpy's scalar get/set is ~10x a
+    # list's); list(array) keeps numpy float64 values, whose type decides how the scores
+    # round (formula.round_as). The columns become arrays of their dtype at the end.
+    gentle_v, x_v = list(gentleness), list(x_intact)
 
     verdict = [""] * n
-    sfd = np.full(n, np.nan)
-    never = np.zeros(n, dtype=bool)
-    score = np.full(n, np.nan)
-    when_safe = np.full(n, np.nan)
-    benefit_col = np.full(n, np.nan)
-    risk_col = np.full(n, np.nan)
-    badge = np.zeros(n, dtype=bool)
+    nan = math.nan
+    sfd = [nan] * n
+    never = [False] * n
+    score = [nan] * n
+    when_safe = [nan] * n
+    benefit_col = [nan] * n
+    risk_col = [nan] * n
+    badge = [False] * n
     flags_col = [""] * n
     rf_col = [""] * n
     ra_col = [""] * n
-    n_ing = np.zeros(n, dtype="int64")
-    n_unrec = np.zeros(n, dtype="int64")
+    n_ing = [0] * n
+    n_unrec = [0] * n
     unrec_col = [""] * n
     status = [""] * n
     detail = ctx.flag_detail
@@ -458,12 +463,13 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     dumps = _as_is if as_lists else _dumps
     empty = _as_is if as_lists else _empty_text
     # The person's fit per product (the same means the loop used to take row by row).
-    concern_fit = concern_mat[:, concern_idx].mean(axis=1) if concern_idx else None
-    skin_fit = skin_mat[:, skin_idx].mean(axis=1) if skin_idx else None
+    concern_fit = concern_mat[:, concern_idx].mean(axis=1).tolist() if concern_idx else None
+    skin_fit = skin_mat[:, skin_idx].mean(axis=1).tolist() if skin_idx else None
 
     # each concern's and skin type's column, and how its reasons name it
-    concern_cols = [(learned[f"concern_{c}"], c.replace("_", " ")) for c in ctx.concerns]
-    skin_cols = [(learned[f"skin_{s}"], s) for s in ctx.skin_types]
+    concern_cols = [(list(learned[f"concern_{c}"]), c.replace("_", " "))
+                    for c in ctx.concerns]
+    skin_cols = [(list(learned[f"skin_{s}"]), s) for s in ctx.skin_types]
     good_p, poor_p = weights.good_probability, weights.poor_probability
 
     for i in range(n):
@@ -515,17 +521,17 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
         if p.found:
             # Benefit term: best declared position per beneficial class.
             bp = benefits[i] if benefits is not None else benefit_part(p.ingredients, weights)
-            x = x_intact[i]
+            x = x_v[i]
             b = bp.term * delivery(x, weights)
             risk_now = 1.0 - part.keep_now
             risk_later = 1.0 - part.keep_later
             benefit_col[i] = round_as(b, 4)
             risk_col[i] = round_as(risk_now, 4)
-            terms = {"benefit": b, "gentleness": gentleness[i], "low_risk": 1.0 - risk_now}
+            terms = {"benefit": b, "gentleness": gentle_v[i], "low_risk": 1.0 - risk_now}
             if concern_fit is not None:
-                terms["concern_fit"] = float(concern_fit[i])
+                terms["concern_fit"] = concern_fit[i]
             if skin_fit is not None:
-                terms["skin_fit"] = float(skin_fit[i])
+                terms["skin_fit"] = skin_fit[i]
             score[i] = combine(terms, part.verdict, weights)
             if part.safe_from_day is not None:
                 terms["low_risk"] = 1.0 - risk_later
@@ -550,7 +556,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                         reasons_for.append(f"suits {s} skin ({ps:.0%})")
                     elif ps < poor_p:
                         against.append(f"rarely suits {s} skin ({ps:.0%})")
-            g = gentleness[i]
+            g = gentle_v[i]
             if g == g and g >= weights.gentle_threshold:
                 reasons_for.append(f"gentle: suits sensitive skin ({g:.0%})")
             if not part.ingredient_flagged:

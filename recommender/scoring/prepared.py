@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from recommender.safety import assess, retime
+from recommender.safety import assess, rescale
 from recommender.safety.context import EMPTY_AVOID, fold_name
 from recommender.safety.engine import BADGE_CONTEXT
 from recommender.scoring.context import ScoreContext
@@ -66,7 +66,7 @@ ID_CANDIDATES = ("product_id", "id", "sku", "Product ID")
 SCORE_MARGIN = 0.5           # score points: approximate scores within this of the k-th are re-scored
 BENEFIT_MARGIN = 1e-3
 SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
-ASSESSMENTS_KEPT = 5000      # (treatment, product) safety assessments, retimed for other days
+ASSESSMENTS_KEPT = 5000      # (protocol, modality, pregnancy[, avoid], product) assessments, rescaled
 PARTS_KEPT = 20000           # (treatment, product) safety parts of shown rows: ~1 KB each
 AVOID_HITS_KEPT = 64         # avoid-lists' product masks: 10 kB each at 10k rows
 UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
@@ -458,15 +458,13 @@ class PreparedCatalog:
 
     def _assessor(self, at: list[int], ctx: ScoreContext, hits: np.ndarray | None = None):
         """(i, parsed) -> the assessment of product ``at[i]`` for ``ctx``: a kept assessment
-        of the same product, protocol and treatment (depth of the same factor) at another
-        day, retimed (the same products head the lists of many requests), else a fresh
-        ``assess`` (then kept). ``hits[row]``: product ``row`` holds an item of the
-        person's avoid-list; the others share the assessments made without one (the
-        avoid-list adds flags only to the mentions it names)."""
+        of the same product, protocol, modality and pregnancy after another treatment depth
+        or at another day, rescaled (``rescale``: the same products head the lists of many
+        requests), else a fresh ``assess`` (then kept). ``hits[row]``: product ``row`` holds
+        an item of the person's avoid-list; the others share the assessments made without
+        one (the avoid-list adds flags only to the mentions it names)."""
         safety, protocol = ctx.safety, ctx.active_protocol
-        # depths of one factor share assessments (retime names the depth in the flags)
-        base = (id(protocol), protocol.factor(safety.depth_mm, safety.modality),
-                safety.modality, safety.pregnant)
+        base = (id(protocol), safety.modality, safety.pregnant)
         with_avoid = (*base, avoid_key(safety.avoid))
         kept, lock = self._assessments, self._lock
 
@@ -476,7 +474,7 @@ class PreparedCatalog:
             with lock:
                 a = kept.get(key)
             if a is not None and a.protocol is protocol:
-                return a if a.context == safety else retime(a, safety)
+                return a if a.context == safety else rescale(a, safety)
             a = assess(parsed, safety, protocol, name=self.names[row], category=self.cats[row])
             with lock:
                 kept[key] = a
