@@ -103,6 +103,7 @@ class Recommender:
         self.excluded = {"over_budget": 0, "no_price": 0}
         self.rows = 0
         self.price_col: str | None = None
+        self._resolved: dict[tuple, tuple] = {}
 
     def add(self, scored: pd.DataFrame) -> None:
         """One scored chunk (score_frame's output)."""
@@ -174,14 +175,24 @@ class Recommender:
                   "name", "category", *self.columns.values()}
         return [c for c in present if c in wanted]
 
+    def _input_columns(self, cols: tuple) -> tuple:
+        """(id, name, brand, category, price) input columns of rows with these columns
+        (resolved once per set of columns, not per item)."""
+        got = self._resolved.get(cols)
+        if got is None:
+            got = self._resolved[cols] = (
+                _first(cols, ID_CANDIDATES, self.columns.get("product_id")),
+                self.columns.get("name") or ("name" if "name" in cols else None),
+                _first(cols, BRAND_CANDIDATES, self.columns.get("brand")),
+                self.columns.get("category") or ("category" if "category" in cols else None),
+                _first(cols, PRICE_CANDIDATES, self.columns.get("price")))
+        return got
+
     def _item(self, r: dict, which: str) -> dict:
         """One ranked item from a scored row (JSON columns as text, or as lists when scored
         with ``score_columns(..., as_lists=True)``)."""
         cols = r.keys()
-        id_col = _first(cols, ID_CANDIDATES, self.columns.get("product_id"))
-        name_col = self.columns.get("name") or ("name" if "name" in cols else None)
-        brand_col = _first(cols, BRAND_CANDIDATES, self.columns.get("brand"))
-        cat_col = self.columns.get("category") or ("category" if "category" in cols else None)
+        id_col, name_col, brand_col, cat_col, price_col = self._input_columns(tuple(cols))
         row = int(r["input_row"])
         pid = r[id_col] if id_col else None
         pid = None if pid is None or (isinstance(pid, float) and math.isnan(pid)) or pid == "" \
@@ -206,7 +217,6 @@ class Recommender:
         if self.with_flags:
             item["flags"] = _json_list(r["flags"])
             if "price" not in item:
-                price_col = _first(cols, PRICE_CANDIDATES, self.columns.get("price"))
                 item["price"] = None if price_col is None else _price(r[price_col])
         against = _json_list(r["reasons_against"])
         pro = _json_list(r["reasons_for"])

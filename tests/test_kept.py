@@ -94,7 +94,9 @@ def test_kept_safety_parts_equal_fresh_ones(prep, monkeypatch):
                 (prep.frame["product_id"][row], ctx.safety)
             asked += 1
     assert len(parts) < asked / 5            # kept answers were reused, not recomputed
-    assert len(reworded) > 1000              # ... and re-worded for other depths
+    kept_reworded = sum(len(slot[2][3]) for entry in parts._kept.values()
+                        for slot in entry[3].values() if slot[2] is not None)
+    assert len(reworded) >= kept_reworded > 500      # ... and re-worded for other depths
 
 
 def test_a_small_bound_keeps_few_answers_and_they_stay_right(prep):

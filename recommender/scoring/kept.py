@@ -22,7 +22,8 @@ request's scoring. That answer depends on the request only through
 
 :class:`SafetyParts` keeps them keyed by exactly that: one entry per (treatment, product)
 holding the product's sorted stage ends and one answer per stretch of t between them.
-Bounded: the last ``limit`` entries (a few stretches each, ~1 KB) are kept.
+Bounded: the last ``limit`` entries are kept (a few stretches each, each with at most
+REWORDED_KEPT re-worded answers).
 tests/test_kept.py compares kept answers with fresh ``safety_part(assess(...))`` on real
 products for every kind of context.
 """
@@ -36,6 +37,8 @@ from collections.abc import Callable
 
 from recommender.safety.engine import treatment_suffix
 from recommender.scoring.frame import SafetyPart, against_reasons, safety_part
+
+REWORDED_KEPT = 3       # re-worded answers kept per answer (the usual depths of its factor)
 
 
 def avoid_key(avoid) -> str | None:
@@ -103,7 +106,12 @@ class SafetyParts:
                 return part
             if wording is None:
                 return safety_part(assessment(i, parsed), weights, detail, as_lists=True)
-            return _reworded(part, wording, suffix, max_r)
+            other = wording[3].get(suffix)
+            if other is None:
+                other = _reworded(part, wording, suffix, max_r)
+                if len(wording[3]) < REWORDED_KEPT:
+                    wording[3][suffix] = other
+            return other
 
         return get
 
@@ -111,7 +119,8 @@ class SafetyParts:
 def _wording(a, part: SafetyPart):
     """How ``part`` (of assessment ``a``) reads after another depth of the same factor: per
     flag, (head, tail) of its reason around the treatment suffix (None: no suffix), whether
-    it is open and its reason, in flag order; None when a reason is not of that shape."""
+    it is open and its reason, in flag order, and the re-worded answers kept (by suffix);
+    None when a reason is not of that shape."""
     parts, opened, said = [], [], []
     for f in a.flags:
         reason = f.reason
@@ -121,12 +130,12 @@ def _wording(a, part: SafetyPart):
             return None
         opened.append(f.open)
         said.append(reason)
-    return tuple(parts), tuple(opened), tuple(said)
+    return tuple(parts), tuple(opened), tuple(said), {}      # {}: re-worded parts kept
 
 
 def _reworded(part: SafetyPart, wording, suffix: str, max_r: int) -> SafetyPart:
     """``part`` with every reason naming the treatment re-worded for ``suffix``."""
-    parts, opened, said = wording
+    parts, opened, said, _kept = wording
     flags, reasons = [], []
     for d, ht, is_open, reason in zip(part.flags, parts, opened, said, strict=True):
         if ht is not None:

@@ -68,9 +68,10 @@ BENEFIT_MARGIN = 1e-3
 SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
 ASSESSMENTS_KEPT = 5000      # (protocol, modality, pregnancy[, avoid], product) assessments, rescaled
 PARTS_KEPT = 20000           # (treatment, product) safety parts of shown rows: ~1 KB each
+FIT_TERMS_KEPT = 32          # learned terms' (w v, w) arrays: 160 kB each at 10k rows
 AVOID_HITS_KEPT = 64         # avoid-lists' product masks: 10 kB each at 10k rows
 UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
-TIMED_KEPT = 48              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
+TIMED_KEPT = 96              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
 
 
 def _missing(v) -> bool:
@@ -219,6 +220,7 @@ class PreparedCatalog:
         self._assessments: OrderedDict = OrderedDict()
         self._parts = SafetyParts(PARTS_KEPT)
         self._hits_kept: OrderedDict = OrderedDict()
+        self._fit_terms: OrderedDict = OrderedDict()
         self._prepare(reader, use_models)
 
     # -- the person-independent part -------------------------------------------------------
@@ -523,17 +525,16 @@ class PreparedCatalog:
         num = w.benefit * np.nan_to_num(benefit)
         den = np.where(np.isnan(benefit), 0.0, w.benefit)
         if use_models:
-            vals = [(w.gentleness, self.fit["gentleness"])]
+            terms = [self._fit_term(w, "gentleness", ())]
             if ctx.concerns:
-                cols = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
-                vals.append((w.concern_fit, self.concern_mat[:, cols].mean(axis=1)))
+                terms.append(self._fit_term(w, "concern_fit", tuple(
+                    CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns)))
             if ctx.skin_types:
-                cols = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
-                vals.append((w.skin_fit, self.skin_mat[:, cols].mean(axis=1)))
-            for wk, v in vals:
-                ok = ~np.isnan(v)
-                num = num + np.where(ok, wk * v, 0.0)
-                den = den + np.where(ok, wk, 0.0)
+                terms.append(self._fit_term(w, "skin_fit", tuple(
+                    SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types)))
+            for add_num, add_den in terms:
+                num = num + add_num
+                den = den + add_den
         gates = np.array([1.0, w.caution_factor, 0.0])       # suitable, caution, avoid
 
         def combine(low_risk: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -549,6 +550,37 @@ class PreparedCatalog:
                 "safe_from_day": sfd,
                 "score": score, "score_when_safe": when_safe,
                 "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
+
+    def _fit_term(self, weights, term: str, cols: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """A learned term's share of every product's weighted mean: (w v, w) where known,
+        (0, 0) where not; v is gentleness, or the mean of the person's concern (skin type)
+        columns ``cols``. Person-independent but for the columns chosen: gentleness and
+        the single concerns and skin types (a few, asked again and again) are kept, the
+        last FIT_TERMS_KEPT of them; a mean of several columns is not."""
+        key = (id(weights), term, cols)
+        keep = len(cols) <= 1
+        with self._lock:
+            got = self._fit_terms.get(key) if keep else None
+            if got is not None and got[0] is weights:
+                self._fit_terms.move_to_end(key)
+                return got[1], got[2]
+        if term == "gentleness":
+            v = self.fit["gentleness"]
+        else:
+            mat = self.concern_mat if term == "concern_fit" else self.skin_mat
+            v = mat[:, list(cols)].mean(axis=1)
+        wk = getattr(weights, term)
+        ok = ~np.isnan(v)
+        add_num, add_den = np.where(ok, wk * v, 0.0), np.where(ok, wk, 0.0)
+        if not keep:
+            return add_num, add_den
+        add_num.setflags(write=False)
+        add_den.setflags(write=False)
+        with self._lock:
+            self._fit_terms[key] = (weights, add_num, add_den)
+            while len(self._fit_terms) > FIT_TERMS_KEPT:
+                self._fit_terms.popitem(last=False)
+        return add_num, add_den
 
     def _timed(self, table: _SafetyTable, t: float, weights) -> tuple[np.ndarray, ...]:
         """``table.timed`` with the table's own avoid ends, kept per interval of t between
