@@ -38,7 +38,7 @@ from collections.abc import Callable
 from recommender.safety.engine import treatment_suffix
 from recommender.scoring.frame import SafetyPart, against_reasons, safety_part
 
-REWORDED_KEPT = 3       # re-worded answers kept per answer (the usual depths of its factor)
+REWORDED_KEPT = 2       # re-worded answers kept per answer (the usual depths of its factor)
 
 
 def avoid_key(avoid) -> str | None:
@@ -122,8 +122,8 @@ def _wording(a, part: SafetyPart):
     it is open and its reason, in flag order, and the re-worded answers kept (by suffix);
     None when a reason is not of that shape."""
     parts, opened, said = [], [], []
-    for f in a.flags:
-        reason = f.reason
+    for f, d in zip(a.flags, part.flags, strict=True):
+        reason = d.get("reason") or f.reason        # the full flag dict holds it
         try:
             parts.append(f.reason_parts(reason))
         except ValueError:
