@@ -21,7 +21,11 @@ does not depend on the person:
 
 A request then evaluates verdicts and an approximate score for every product with numpy,
 picks the rows that can be in each list's top k (with a margin around the k-th score), and
-scores *those rows* with :func:`recommender.scoring.score_frame` (the one scoring path).
+scores *those rows* with :func:`recommender.scoring.score_frame` (the one scoring path),
+taking each row's safety part (flags, open reasons, risk factors, verdicts) from the answers
+kept across requests (recommender.scoring.kept: per treatment, product and stretch of t;
+the assessments behind them are kept per modality and pregnancy and rescaled for every
+depth and day, ``recommender.safety.rescale``) and its benefit part from the prepared ones.
 The items returned, their scores, reasons and flags are score_frame's; the counts are exact
 (verdicts are compared, not approximated). ``tests/test_prepared.py`` checks on real
 catalogs that ``recommend`` here returns what :func:`recommender.recommend.recommend`
