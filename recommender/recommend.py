@@ -103,6 +103,7 @@ class Recommender:
         self.excluded = {"over_budget": 0, "no_price": 0}
         self.rows = 0
         self.price_col: str | None = None
+        self._resolved: dict[tuple, tuple] = {}
 
     def add(self, scored: pd.DataFrame) -> None:
         """One scored chunk (score_frame's output)."""
@@ -149,7 +150,7 @@ class Recommender:
             "later": lambda i: (_asc(sfd[i]), _desc(when_safe[i]), row[i]),
             "avoid": lambda i: (not never[i], _desc(benefit[i]), row[i]),
         }
-        names = list(cols.keys())
+        names = self._item_columns(cols.keys())
         for name, mask in (("use_now", now), ("later", later), ("avoid", avoid)):
             idx = np.flatnonzero(mask).tolist()
             self.counts[name] += len(idx)
@@ -161,14 +162,37 @@ class Recommender:
             # previously kept rows first on ties (as a stable sort of the concatenation)
             self.kept[name] = sorted(self.kept[name] + part, key=lambda e: e[0])[:self.k]
 
+    # the scored columns _item reads, besides the input's id, name, brand, category and price
+    ITEM_COLUMNS = ("input_row", "post_needling_score", "score_when_safe", "verdict",
+                    "safe_from_day", "never_safe", "post_procedure_friendly", "flags",
+                    "reasons_for", "reasons_against", "n_unrecognized", "n_ingredients",
+                    "status")
+
+    def _item_columns(self, present) -> list[str]:
+        """The columns a kept row needs (what :meth:`_item` may read): a row dict of these
+        instead of every input and output column (~70)."""
+        wanted = {*self.ITEM_COLUMNS, *ID_CANDIDATES, *BRAND_CANDIDATES, *PRICE_CANDIDATES,
+                  "name", "category", *self.columns.values()}
+        return [c for c in present if c in wanted]
+
+    def _input_columns(self, cols: tuple) -> tuple:
+        """(id, name, brand, category, price) input columns of rows with these columns
+        (resolved once per set of columns, not per item)."""
+        got = self._resolved.get(cols)
+        if got is None:
+            got = self._resolved[cols] = (
+                _first(cols, ID_CANDIDATES, self.columns.get("product_id")),
+                self.columns.get("name") or ("name" if "name" in cols else None),
+                _first(cols, BRAND_CANDIDATES, self.columns.get("brand")),
+                self.columns.get("category") or ("category" if "category" in cols else None),
+                _first(cols, PRICE_CANDIDATES, self.columns.get("price")))
+        return got
+
     def _item(self, r: dict, which: str) -> dict:
         """One ranked item from a scored row (JSON columns as text, or as lists when scored
         with ``score_columns(..., as_lists=True)``)."""
         cols = r.keys()
-        id_col = _first(cols, ID_CANDIDATES, self.columns.get("product_id"))
-        name_col = self.columns.get("name") or ("name" if "name" in cols else None)
-        brand_col = _first(cols, BRAND_CANDIDATES, self.columns.get("brand"))
-        cat_col = self.columns.get("category") or ("category" if "category" in cols else None)
+        id_col, name_col, brand_col, cat_col, price_col = self._input_columns(tuple(cols))
         row = int(r["input_row"])
         pid = r[id_col] if id_col else None
         pid = None if pid is None or (isinstance(pid, float) and math.isnan(pid)) or pid == "" \
@@ -193,7 +217,6 @@ class Recommender:
         if self.with_flags:
             item["flags"] = _json_list(r["flags"])
             if "price" not in item:
-                price_col = _first(cols, PRICE_CANDIDATES, self.columns.get("price"))
                 item["price"] = None if price_col is None else _price(r[price_col])
         against = _json_list(r["reasons_against"])
         pro = _json_list(r["reasons_for"])

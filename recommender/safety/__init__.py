@@ -26,6 +26,7 @@ from recommender.safety.engine import (
     Note,
     assess,
     post_procedure_friendly,
+    rescale,
     retime,
     strictest,
 )
@@ -44,7 +45,7 @@ from recommender.safety.table import protocol_table
 __all__ = [
     "Assessment", "AvoidList", "Context", "DEFAULT_PROTOCOL_FILE", "Flag", "KNOWN_CLASSES",
     "Note", "Protocol", "ProtocolError", "Rule", "assess", "default_protocol",
-    "default_resolvers", "fold_name", "load_protocol", "parse_protocol", "post_procedure_friendly", "retime",
+    "default_resolvers", "fold_name", "load_protocol", "parse_protocol", "post_procedure_friendly", "rescale", "retime",
     "protocol_table",
     "resolve_avoid_list", "split_avoid_items", "strictest",
 ]

@@ -116,6 +116,21 @@ class Flag:
             text += f"; {rule.note}"
         return text
 
+    def reason_parts(self, reason: str | None = None) -> tuple[str, str] | None:
+        """(head, tail) with ``reason == head + suffix + tail`` when the reason names the
+        treatment (a scaled window that ends), else None: the same reason after another
+        depth of the same factor is ``head + other suffix + tail`` (recommender.scoring.kept
+        re-words kept reasons so). ``reason``: :attr:`reason`, when already at hand."""
+        if self.never or not self.rule.scaled or not self.suffix:
+            return None
+        if reason is None:
+            reason = self.reason
+        tail = f"; {self.rule.note}" if self.rule.note else ""
+        cut = len(reason) - len(tail) - len(self.suffix)
+        if cut < 0 or reason[cut:] != self.suffix + tail:     # not the shape built above
+            raise ValueError(f"the reason of rule {self.rule.id} does not end with its suffix")
+        return reason[:cut], tail
+
     def to_dict(self) -> dict:
         return {
             "scope": self.scope,
@@ -530,6 +545,14 @@ def _component_verdicts(flags: list[Flag], components: list, t: float, avoid_end
     return out
 
 
+def treatment_suffix(context: Context, protocol: Protocol | None = None) -> str:
+    """The text a flag's reason ends its window with for this context's treatment
+    (" after 1.0 mm microneedling"; :attr:`Flag.suffix`): what a kept reason for another
+    depth of the same factor changes (recommender.scoring.kept)."""
+    proto = protocol if protocol is not None else default_protocol()
+    return _factor_suffix(proto, _index(proto), context)[1]
+
+
 def retime(a: Assessment, context: Context) -> Assessment:
     """``a`` at another time: what ``assess`` gives for the same product, protocol and
     treatment with ``context`` (which must differ from ``a.context`` in ``t`` only, or also
@@ -569,6 +592,47 @@ def retime(a: Assessment, context: Context) -> Assessment:
         caution_end=a.caution_end,
         component_verdicts=_component_verdicts(flags, components, t, a.avoid_end,
                                                a.caution_end),
+        parsed=a.parsed,
+    )
+
+
+def rescale(a: Assessment, context: Context) -> Assessment:
+    """``a`` after a treatment of another depth (of any factor) and at another time: what
+    ``assess`` gives for the same product, protocol, modality, pregnancy and avoid-list
+    with ``context``, without matching any rule again. Which rules apply to a product does
+    not depend on the depth; the factor only scales every window's ends (``_scaled``), and
+    the depth names itself in the flags' text. A depth of the same factor is :func:`retime`.
+    Raises ValueError when ``context`` differs from ``a.context`` in modality or pregnancy
+    (the caller vouches for the avoid-list: the prepared catalog reuses an assessment made
+    without one for a product none of its items is in)."""
+    ctx0 = a.context
+    if context.modality != ctx0.modality or context.pregnant != ctx0.pregnant:
+        raise ValueError("rescale: another modality or pregnancy changes the rules; "
+                         "assess again")
+    f_new, suffix = _factor_suffix(a.protocol, _index(a.protocol), context)
+    if f_new == a.factor:
+        return retime(a, context)
+    t = context.t
+    flags = []
+    for f in a.flags:
+        stages = _scaled(f.rule, f_new)
+        sev, end, is_open = _current(stages, t)
+        flags.append(Flag(f.scope, f.rule, stages, sev, end, is_open, f.ingredient, f.inci,
+                          f.position, f.component, f.section, f.klass, f.detail, f.where,
+                          suffix))
+    avoid_end, caution_end = _ends(flags)
+    components = (a.parsed.components if a.parsed is not None else None) or [None]
+    return Assessment(
+        verdict=_verdict(t, avoid_end, caution_end),
+        safe_from_day=None if math.isinf(avoid_end) else avoid_end,
+        flags=flags,
+        notes=a.notes,
+        context=context,
+        protocol=a.protocol,
+        factor=f_new,
+        avoid_end=avoid_end,
+        caution_end=caution_end,
+        component_verdicts=_component_verdicts(flags, components, t, avoid_end, caution_end),
         parsed=a.parsed,
     )
 

@@ -50,6 +50,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 BENEFIT_LABELS = {
     "hyaluronic_acid": "hyaluronic acid",
     "peptide": "a peptide",
@@ -151,6 +153,23 @@ def gate(verdict: str, weights: Weights = DEFAULT_WEIGHTS) -> float:
     return 1.0
 
 
+_TENS = (1.0, 10.0, 100.0, 1000.0, 10000.0)
+
+
+def round_as(v, ndigits: int) -> float:
+    """``round(v, ndigits)`` for 0 <= ndigits <= 4, to the value its type rounds to: Python's
+    correctly rounded ``round`` for a float, numpy's ``rint(v * 10**n) / 10**n`` for a numpy
+    float64 (the scores take one or the other, depending on which terms are known) but
+    without numpy's scalar path (~5 us a call, ~0.5 here; the same value, checked on 1.2M
+    values). Returns a float."""
+    if type(v) is not np.float64:
+        return round(v, ndigits)
+    y = float(v) * _TENS[ndigits]
+    if not 0.0 <= y < 4503599627370496.0:          # 2**52: rint is the identity above
+        return float(round(v, ndigits))
+    return round(y) / _TENS[ndigits]
+
+
 def combine(terms: dict[str, float], verdict: str, weights: Weights = DEFAULT_WEIGHTS) -> float:
     """The score 0-100 from its terms (NaN terms dropped and the rest renormalised).
 
@@ -165,7 +184,7 @@ def combine(terms: dict[str, float], verdict: str, weights: Weights = DEFAULT_WE
         den += w
     raw = num / den if den > 0 else 0.0
     raw = 0.0 if raw < 0.0 else 1.0 if raw > 1.0 else raw
-    return round(100.0 * gate(verdict, weights) * raw, 1)
+    return round_as(100.0 * gate(verdict, weights) * raw, 1)
 
 
 def describe() -> str:

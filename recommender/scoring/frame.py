@@ -32,6 +32,7 @@ import json
 import math
 from collections.abc import Mapping
 from json.encoder import encode_basestring as _json_str
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from recommender.scoring.formula import (
     combine,
     delivery,
     position_weight,
+    round_as,
 )
 from recommender.scoring.learned import (
     CONCERN_COLUMNS,
@@ -220,6 +222,81 @@ def flag_json(f) -> tuple[str, str]:
 _POSITION_WEIGHTS = [1.0] + [position_weight(p) for p in range(1, 256)]
 
 
+class SafetyPart(NamedTuple):
+    """What a row's scoring takes from its safety assessment (:func:`safety_part`)."""
+
+    verdict: str
+    safe_from_day: float | None
+    flags: tuple | str            # flag dicts (shared, read-only) with as_lists, else JSON
+    against: tuple[str, ...]      # the open flags' reasons, deduplicated, cut at max_reasons
+    keep_now: float               # prod(1 - severity w(pos) openness) over ingredient flags
+    keep_later: float             # the same on the day the product becomes usable
+    verdict_later: str            # the verdict on that day
+    ingredient_flagged: bool      # any ingredient-scope flag, open or closed
+
+
+def safety_part(a, weights, detail: str = "full", *, as_lists: bool = False) -> SafetyPart:
+    """The flags column, the open flags' reasons, the risk term's factors (open now, and on
+    the day the product becomes usable) and the verdicts of one assessment: what a row's
+    score needs from the safety engine. A function of the assessment's flags (their stages,
+    ``open`` and text), its ends and time, the weights and ``detail`` only, so a caller that
+    knows those are unchanged may keep the answer (recommender.scoring.prepared does)."""
+    t = a.context.t
+    closed_w = weights.closed_flag_weight
+    pw = _POSITION_WEIGHTS
+    max_r = weights.max_reasons
+    pieces = []
+    reasons: list[str] = []
+    keep_now = keep_later = 1.0
+    flagged = False
+    x_safe = t if a.safe_from_day is None else max(t, a.safe_from_day)
+    for f in a.flags:
+        js, reason, sev_w, last_end = _flag_entry(f, weights, detail)
+        pieces.append(_flag_dict(js) if as_lists else js)
+        if f.open:
+            reasons.append(reason)
+        if f.scope != "ingredient":
+            continue
+        flagged = True
+        pos = f.position
+        base = sev_w * (pw[pos] if pos is not None and 0 < pos < 256 else position_weight(pos))
+        keep_now *= 1.0 - min(1.0, base * (1.0 if f.open else closed_w))
+        keep_later *= 1.0 - min(1.0, base * (1.0 if x_safe < last_end else closed_w))
+    flags = tuple(pieces) if as_lists else "[" + ",".join(pieces) + "]"
+    return SafetyPart(a.verdict, a.safe_from_day, flags, against_reasons(reasons, max_r),
+                      keep_now, keep_later, a.verdict_at(x_safe), flagged)
+
+
+def against_reasons(reasons: list[str], max_r: int) -> tuple[str, ...]:
+    """The open flags' reasons as reasons_against lists them: each once, in flag order, at
+    most ``max_r`` and a line saying how many more."""
+    against = list(dict.fromkeys(reasons))
+    if len(against) > max_r:
+        against = against[:max_r] + [f"... and {len(against) - max_r} more open flag(s)"]
+    return tuple(against)
+
+
+class BenefitPart(NamedTuple):
+    """What a row's scoring takes from its beneficial classes (:func:`benefit_part`)."""
+
+    best: dict[str, int]          # class -> best declared position (benefit_positions)
+    where: dict[str, str]         # class -> the name printed there
+    term: float                   # benefit_term(best) before absorption
+    contains: tuple[str, ...]     # the "contains ..." reasons of the three strongest classes
+
+
+def benefit_part(mentions, weights) -> BenefitPart:
+    """The benefit term before absorption and the "contains ..." reasons of one product's
+    mentions for these weights: person-independent, so a prepared catalog computes them
+    once per product."""
+    values = weights.benefit_values
+    best, where = benefit_positions(mentions, values)
+    ranked = sorted(best, key=lambda c: -values[c] * position_weight(best[c]))
+    contains = tuple(f"contains {BENEFIT_LABELS.get(c, c)}: {where[c]} (position {best[c]})"
+                     for c in ranked[:3])
+    return BenefitPart(best, where, benefit_term(best, weights), contains)
+
+
 def _dumps(items: list[str]) -> str:
     return json.dumps(items, ensure_ascii=False)
 
@@ -293,7 +370,8 @@ def score_frame(df: pd.DataFrame, context=None, *, columns: Mapping[str, str] | 
 def score_columns(texts: list[str], names: list[str | None], cats: list[str | None],
                   ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
                   errors: str = "raise", badges=None, assessor=None,
-                  as_lists: bool = False, benefits=None) -> dict[str, np.ndarray]:
+                  as_lists: bool = False, benefits=None,
+                  safety_parts=None) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -302,8 +380,11 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     when already known (it is person-independent); None computes it. ``assessor``: a
     function (i, parsed) -> the safety assessment of product i for this context, when the
     caller keeps assessments (``recommender.safety.retime``); None calls ``assess``.
-    ``benefits``: each product's ``benefit_positions(ingredients, weights.benefit_values)``
-    when already known (person-independent); None computes them.
+    ``benefits``: each product's :func:`benefit_part` for these weights when already known
+    (person-independent); None computes them.
+    ``safety_parts``: a function (i, parsed) -> product i's :class:`SafetyPart` for this
+    context (what :func:`safety_part` gives for its assessment), when the caller keeps
+    them; it replaces ``assessor`` (and ``badges`` should be given with it).
     ``as_lists``: the four JSON columns (flags, reasons_for, reasons_against, unrecognized)
     hold the Python lists their JSON text would decode to, for a caller that answers in
     JSON anyway (the prepared catalog's ranked items); flag dicts are shared, read-only.
@@ -356,33 +437,40 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     skin_mat = np.column_stack([learned[c] for c in SKIN_COLUMNS])
     gentleness = learned["gentleness"]
     x_intact = learned["absorption_x_vs_intact"]
+    # Row values are read from and written to lists (numpy's scalar get/set is ~10x a
+    # list's); list(array) keeps numpy float64 values, whose type decides how the scores
+    # round (formula.round_as). The columns become arrays of their dtype at the end.
+    gentle_v, x_v = list(gentleness), list(x_intact)
 
     verdict = [""] * n
-    sfd = np.full(n, np.nan)
-    never = np.zeros(n, dtype=bool)
-    score = np.full(n, np.nan)
-    when_safe = np.full(n, np.nan)
-    benefit_col = np.full(n, np.nan)
-    risk_col = np.full(n, np.nan)
-    badge = np.zeros(n, dtype=bool)
+    nan = math.nan
+    sfd = [nan] * n
+    never = [False] * n
+    score = [nan] * n
+    when_safe = [nan] * n
+    benefit_col = [nan] * n
+    risk_col = [nan] * n
+    badge = [False] * n
     flags_col = [""] * n
     rf_col = [""] * n
     ra_col = [""] * n
-    n_ing = np.zeros(n, dtype="int64")
-    n_unrec = np.zeros(n, dtype="int64")
+    n_ing = [0] * n
+    n_unrec = [0] * n
     unrec_col = [""] * n
     status = [""] * n
-    benefit_values = weights.benefit_values
-    closed_w = weights.closed_flag_weight
     detail = ctx.flag_detail
-    pw = _POSITION_WEIGHTS
     max_r = weights.max_reasons
-    t = safety.t
     dumps = _as_is if as_lists else _dumps
     empty = _as_is if as_lists else _empty_text
     # The person's fit per product (the same means the loop used to take row by row).
-    concern_fit = concern_mat[:, concern_idx].mean(axis=1) if concern_idx else None
-    skin_fit = skin_mat[:, skin_idx].mean(axis=1) if skin_idx else None
+    concern_fit = concern_mat[:, concern_idx].mean(axis=1).tolist() if concern_idx else None
+    skin_fit = skin_mat[:, skin_idx].mean(axis=1).tolist() if skin_idx else None
+
+    # each concern's and skin type's column, and how its reasons name it
+    concern_cols = [(list(learned[f"concern_{c}"]), c.replace("_", " "))
+                    for c in ctx.concerns]
+    skin_cols = [(list(learned[f"skin_{s}"]), s) for s in ctx.skin_types]
+    good_p, poor_p = weights.good_probability, weights.poor_probability
 
     for i in range(n):
         p = parsed[i]
@@ -394,9 +482,14 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             ra_col[i] = dumps([failed[i]])
             unrec_col[i] = empty([])
             continue
+        part = None
         try:
-            a = assessor(i, p) if assessor is not None else \
-                assess(p, safety, protocol, name=names[i], category=cats[i])
+            if safety_parts is not None:
+                part = safety_parts(i, p)
+                a = None
+            else:
+                a = assessor(i, p) if assessor is not None else \
+                    assess(p, safety, protocol, name=names[i], category=cats[i])
             badge[i] = badges[i] if badges is not None else post_procedure_friendly(
                 p, protocol, name=names[i], category=cats[i], assessment=a)
         except Exception as exc:
@@ -409,86 +502,64 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             ra_col[i] = dumps([f"internal error while assessing: {type(exc).__name__}: {exc}"])
             unrec_col[i] = empty([])
             continue
+        if part is None:
+            part = safety_part(a, weights, detail, as_lists=as_lists)
         status[i] = p.status
-        verdict[i] = a.verdict
-        if a.safe_from_day is None:
+        verdict[i] = part.verdict
+        if part.safe_from_day is None:
             never[i] = True
         else:
-            sfd[i] = a.safe_from_day
+            sfd[i] = part.safe_from_day
         unrec = p.unrecognized
         n_ing[i] = len(p.ingredients)
         n_unrec[i] = len(unrec)
         unrec_col[i] = dumps(list(unrec)) if unrec else empty([])
-
-        # Flags JSON and the risk term (open now, and at the day the product becomes usable).
-        pieces = []
-        against: list[str] = []
-        said: set[str] = set()
-        keep_now = keep_later = 1.0
-        x_safe = t if a.safe_from_day is None else max(t, a.safe_from_day)
-        for f in a.flags:
-            js, reason, sev_w, last_end = _flag_entry(f, weights, detail)
-            pieces.append(_flag_dict(js) if as_lists else js)
-            if f.open and reason not in said:
-                said.add(reason)
-                against.append(reason)
-            if f.scope != "ingredient":
-                continue
-            pos = f.position
-            base = sev_w * (pw[pos] if pos is not None and 0 < pos < 256 else position_weight(pos))
-            keep_now *= 1.0 - min(1.0, base * (1.0 if f.open else closed_w))
-            keep_later *= 1.0 - min(1.0, base * (1.0 if x_safe < last_end else closed_w))
-        flags_col[i] = pieces if as_lists else "[" + ",".join(pieces) + "]"
-        if len(against) > max_r:
-            against = against[:max_r] + [f"... and {len(against) - max_r} more open flag(s)"]
+        flags_col[i] = list(part.flags) if as_lists else part.flags
+        against = list(part.against)
 
         reasons_for: list[str] = []
         if p.found:
             # Benefit term: best declared position per beneficial class.
-            best, where = benefits[i] if benefits is not None else \
-                benefit_positions(p.ingredients, benefit_values)
-            x = x_intact[i]
-            b = benefit_term(best, weights) * delivery(x, weights)
-            risk_now = 1.0 - keep_now
-            risk_later = 1.0 - keep_later
-            benefit_col[i] = round(b, 4)
-            risk_col[i] = round(risk_now, 4)
-            terms = {"benefit": b, "gentleness": gentleness[i], "low_risk": 1.0 - risk_now}
+            bp = benefits[i] if benefits is not None else benefit_part(p.ingredients, weights)
+            x = x_v[i]
+            b = bp.term * delivery(x, weights)
+            risk_now = 1.0 - part.keep_now
+            risk_later = 1.0 - part.keep_later
+            benefit_col[i] = round_as(b, 4)
+            risk_col[i] = round_as(risk_now, 4)
+            terms = {"benefit": b, "gentleness": gentle_v[i], "low_risk": 1.0 - risk_now}
             if concern_fit is not None:
-                terms["concern_fit"] = float(concern_fit[i])
+                terms["concern_fit"] = concern_fit[i]
             if skin_fit is not None:
-                terms["skin_fit"] = float(skin_fit[i])
-            score[i] = combine(terms, a.verdict, weights)
-            if a.safe_from_day is not None:
+                terms["skin_fit"] = skin_fit[i]
+            score[i] = combine(terms, part.verdict, weights)
+            if part.safe_from_day is not None:
                 terms["low_risk"] = 1.0 - risk_later
-                when_safe[i] = combine(terms, a.verdict_at(x_safe), weights)
+                when_safe[i] = combine(terms, part.verdict_later, weights)
             # Reasons for.
             if badge[i]:
                 reasons_for.append("post-procedure friendly: usable from day 1 after 1.0 mm needling")
-            ranked = sorted(best, key=lambda c: -benefit_values[c] * position_weight(best[c]))
-            for c in ranked[:3]:
-                reasons_for.append(f"contains {BENEFIT_LABELS.get(c, c)}: {where[c]} "
-                                   f"(position {best[c]})")
-            if ranked and x == x and x >= 2:
+            reasons_for.extend(bp.contains)
+            if bp.best and x == x and x >= 2:
                 reasons_for.append(f"channels still open: ~{x:.0f}x the uptake of intact skin")
-            for c in ctx.concerns:
-                pc = concern_mat[i, CONCERN_COLUMNS.index(f"concern_{c}")]
+            for col, label in concern_cols:
+                pc = col[i]
                 if pc == pc:
-                    if pc >= weights.good_probability:
-                        reasons_for.append(f"good for {c.replace('_', ' ')} ({pc:.0%})")
-                    elif pc < weights.poor_probability:
-                        against.append(f"weak match for {c.replace('_', ' ')} ({pc:.0%})")
-            for s in ctx.skin_types:
-                ps = skin_mat[i, SKIN_COLUMNS.index(f"skin_{s}")]
+                    if pc >= good_p:
+                        reasons_for.append(f"good for {label} ({pc:.0%})")
+                    elif pc < poor_p:
+                        against.append(f"weak match for {label} ({pc:.0%})")
+            for col, s in skin_cols:
+                ps = col[i]
                 if ps == ps:
-                    if ps >= weights.good_probability:
+                    if ps >= good_p:
                         reasons_for.append(f"suits {s} skin ({ps:.0%})")
-                    elif ps < weights.poor_probability:
+                    elif ps < poor_p:
                         against.append(f"rarely suits {s} skin ({ps:.0%})")
-            g = gentleness[i]
+            g = gentle_v[i]
             if g == g and g >= weights.gentle_threshold:
                 reasons_for.append(f"gentle: suits sensitive skin ({g:.0%})")
-            if not any(f.scope == "ingredient" for f in a.flags):
+            if not part.ingredient_flagged:
                 reasons_for.append("no ingredient flagged by the protocol")
             if unrec:
                 shown = "; ".join(unrec[:3]) + (" ..." if len(unrec) > 3 else "")

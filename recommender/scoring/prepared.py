@@ -21,7 +21,11 @@ does not depend on the person:
 
 A request then evaluates verdicts and an approximate score for every product with numpy,
 picks the rows that can be in each list's top k (with a margin around the k-th score), and
-scores *those rows* with :func:`recommender.scoring.score_frame` (the one scoring path).
+scores *those rows* with :func:`recommender.scoring.score_frame` (the one scoring path),
+taking each row's safety part (flags, open reasons, risk factors, verdicts) from the answers
+kept across requests (recommender.scoring.kept: per treatment, product and stretch of t;
+the assessments behind them are kept per modality and pregnancy and rescaled for every
+depth and day, ``recommender.safety.rescale``) and its benefit part from the prepared ones.
 The items returned, their scores, reasons and flags are score_frame's; the counts are exact
 (verdicts are compared, not approximated). ``tests/test_prepared.py`` checks on real
 catalogs that ``recommend`` here returns what :func:`recommender.recommend.recommend`
@@ -44,28 +48,34 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from recommender.safety import assess, retime
+from recommender.safety import assess, rescale
 from recommender.safety.context import EMPTY_AVOID, fold_name
 from recommender.safety.engine import BADGE_CONTEXT
 from recommender.scoring.context import ScoreContext
-from recommender.scoring.formula import benefit_positions, benefit_term, position_weight
+from recommender.scoring.formula import position_weight
 from recommender.scoring.frame import (
     _opt_text,
     _text,
+    benefit_part,
     resolve_columns,
     score_columns,
     score_frame,
 )
+from recommender.scoring.kept import SafetyParts, avoid_key
 from recommender.scoring.learned import CONCERN_COLUMNS, SKIN_COLUMNS, default_models
 
 ID_CANDIDATES = ("product_id", "id", "sku", "Product ID")
 SCORE_MARGIN = 0.5           # score points: approximate scores within this of the k-th are re-scored
 BENEFIT_MARGIN = 1e-3
 SAFETY_TABLES_KEPT = 64      # (protocol, factor, modality, pregnancy[, avoid]) tables per process
-ASSESSMENTS_KEPT = 5000      # (treatment, product) safety assessments, retimed for other days
+ASSESSMENTS_KEPT = 5000      # (protocol, modality, pregnancy[, avoid], product) assessments, rescaled
+PARTS_KEPT = 8000            # (treatment, product) safety parts of shown rows: ~2-4 KB each
+FIT_TERMS_KEPT = 32          # learned terms' (w v, w) arrays: 160 kB each at 10k rows
+AVOID_HITS_KEPT = 64         # avoid-lists' product masks: 10 kB each at 10k rows
 UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
-TIMED_KEPT = 48              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
+TIMED_KEPT = 96              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
 
 
 def _missing(v) -> bool:
@@ -212,6 +222,9 @@ class PreparedCatalog:
         self._uptakes: OrderedDict = OrderedDict()
         self._timed_kept: OrderedDict = OrderedDict()
         self._assessments: OrderedDict = OrderedDict()
+        self._parts = SafetyParts(PARTS_KEPT)
+        self._hits_kept: OrderedDict = OrderedDict()
+        self._fit_terms: OrderedDict = OrderedDict()
         self._prepare(reader, use_models)
 
     # -- the person-independent part -------------------------------------------------------
@@ -276,8 +289,12 @@ class PreparedCatalog:
             self.up_prod = pair_row[sel]
             self.up_w = plan.pair_w[sel]
             self.up_wsum = np.bincount(self.up_prod, weights=self.up_w, minlength=n)
-            key = plan.pair_key[sel]
-            self.up_ratio = plan.channel[key] / plan.intact[key]
+            # the terms' few distinct (channel, intact) pairs, and which product weighs
+            # which how much: a request takes the log of ~700 ratios, not of ~110k terms
+            keys, which = np.unique(plan.pair_key[sel], return_inverse=True)
+            self.up_ratio = plan.channel[keys] / plan.intact[keys]
+            self.up_mat = sparse.csr_matrix((self.up_w, (self.up_prod, which)),
+                                            shape=(n, len(keys)))
 
         # Avoid-list index: the identities the engine's _avoid_match compares.
         self._avoid_index: dict[tuple[bool, bool], dict[str, set]] = {}
@@ -307,8 +324,15 @@ class PreparedCatalog:
         return got
 
     def _avoid_hits(self, avoid, protocol) -> np.ndarray:
-        hit = np.zeros(len(self), dtype=bool)
+        """Per product, does it hold an item of this avoid-list (read-only; the last
+        AVOID_HITS_KEPT lists' answers are kept: requests repeat the common lists)."""
         count_may = protocol.may_contain_counts
+        key = (count_may, avoid_key(avoid))
+        with self._lock:
+            got = self._hits_kept.get(key)
+        if got is not None:
+            return got
+        hit = np.zeros(len(self), dtype=bool)
         ids = self._avoid_idx(count_may, False)
         rows: set = set()
         for cl in avoid.classes:
@@ -317,10 +341,15 @@ class PreparedCatalog:
             rows |= ids.get(ident, set())
         if avoid.names:
             by_name = self._avoid_idx(count_may, True)
-            for key in avoid.names:
-                rows |= by_name.get(key, set())
+            for key_name in avoid.names:
+                rows |= by_name.get(key_name, set())
         if rows:
             hit[list(rows)] = True
+        hit.setflags(write=False)
+        with self._lock:
+            self._hits_kept[key] = hit
+            while len(self._hits_kept) > AVOID_HITS_KEPT:
+                self._hits_kept.popitem(last=False)
         return hit
 
     def warm(self, protocol=None, depths=(0.25, 1.0, 1.5), modalities=None,
@@ -344,16 +373,15 @@ class PreparedCatalog:
         return self._benefits(weights)[1]
 
     def _benefits(self, weights) -> tuple[list, np.ndarray]:
-        """Per product, benefit_positions' (best, where) and the benefit term before
-        absorption, for these weights (person-independent; score_columns' ``benefits``)."""
+        """Per product, its :func:`~recommender.scoring.frame.benefit_part` and the benefit
+        term before absorption, for these weights (person-independent; score_columns'
+        ``benefits``)."""
         got = self._benefit.get(id(weights))
         if got is None or got[0] is not weights:
-            vals = weights.benefit_values
-            pos = [benefit_positions(p.ingredients, vals) if p.found else ({}, {})
-                   for p in self.parsed]
-            raw = np.array([benefit_term(best, weights) if p.found else 0.0
-                            for (best, _where), p in zip(pos, self.parsed, strict=True)])
-            got = self._benefit[id(weights)] = (weights, pos, raw)
+            parts = [benefit_part(p.ingredients, weights) if p.found else None
+                     for p in self.parsed]
+            raw = np.array([bp.term if bp is not None else 0.0 for bp in parts])
+            got = self._benefit[id(weights)] = (weights, parts, raw)
         return got[1], got[2]
 
     def _table(self, ctx: ScoreContext) -> tuple[_SafetyTable, bool]:
@@ -416,41 +444,46 @@ class PreparedCatalog:
         """What ``_score_rows(self._narrow.iloc[rows], ctx)`` holds, as columns of plain
         values, without building a frame: score_frame's own core (``score_columns``) on the
         prepared reads, plus the narrow input columns. The JSON columns hold lists (they
-        end in a JSON answer: no text to decode again)."""
+        end in a JSON answer: no text to decode again). Each row's safety part comes from
+        the kept ones (recommender.scoring.kept), its benefit part from the prepared ones."""
         models = self.models if ctx.use_models else default_models(False)
         at = rows.tolist()
-        pos = self._benefits(ctx.weights)[0]
+        parts = self._benefits(ctx.weights)[0]
+        safety = ctx.safety
+        hits = self._avoid_hits(safety.avoid, ctx.active_protocol) if safety.avoid else None
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
                              reader=self.reader, badges=self._badges(ctx)[rows],
-                             assessor=self._assessor(at, ctx), as_lists=True,
-                             benefits=[pos[i] for i in at])
+                             safety_parts=self._parts.getter(ctx, at,
+                                                             self._assessor(at, ctx, hits), hits),
+                             as_lists=True, benefits=[parts[i] for i in at])
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
         for c, v in data.items():
             out[c] = v.tolist()
         return out
 
-    def _assessor(self, at: list[int], ctx: ScoreContext):
+    def _assessor(self, at: list[int], ctx: ScoreContext, hits: np.ndarray | None = None):
         """(i, parsed) -> the assessment of product ``at[i]`` for ``ctx``: a kept assessment
-        of the same product, protocol and treatment (depth of the same factor) at another
-        day, retimed (the same products head the lists of many requests), else a fresh
-        ``assess`` (then kept)."""
+        of the same product, protocol, modality and pregnancy after another treatment depth
+        or at another day, rescaled (``rescale``: the same products head the lists of many
+        requests), else a fresh ``assess`` (then kept). ``hits[row]``: product ``row`` holds
+        an item of the person's avoid-list; the others share the assessments made without
+        one (the avoid-list adds flags only to the mentions it names)."""
         safety, protocol = ctx.safety, ctx.active_protocol
-        # depths of one factor share assessments (retime names the depth in the flags)
-        key = (id(protocol), protocol.factor(safety.depth_mm, safety.modality), safety.modality,
-               safety.pregnant,
-               repr(sorted(safety.avoid.to_dict().items())) if safety.avoid else None)
+        base = (id(protocol), safety.modality, safety.pregnant)
+        with_avoid = (*base, avoid_key(safety.avoid))
         kept, lock = self._assessments, self._lock
 
         def get(i: int, parsed):
             row = at[i]
+            key = (with_avoid if hits is None or hits[row] else (*base, None), row)
             with lock:
-                a = kept.get((key, row))
+                a = kept.get(key)
             if a is not None and a.protocol is protocol:
-                return a if a.context == safety else retime(a, safety)
+                return a if a.context == safety else rescale(a, safety)
             a = assess(parsed, safety, protocol, name=self.names[row], category=self.cats[row])
             with lock:
-                kept[(key, row)] = a
+                kept[key] = a
                 while len(kept) > ASSESSMENTS_KEPT:
                     kept.popitem(last=False)
             return a
@@ -464,10 +497,11 @@ class PreparedCatalog:
         return self.found & (table.avoid_end <= 1.0)
 
     # -- ranking ---------------------------------------------------------------------------
-    def estimate(self, context=None) -> dict[str, np.ndarray]:
+    def estimate(self, context=None, *, with_verdicts: bool = True) -> dict[str, np.ndarray]:
         """Verdict (and its code: 0 suitable, 1 caution, 2 avoid), never_safe, safe_from_day
         exactly; score, score_when_safe and benefit approximately (float order), for every
-        product at once."""
+        product at once. ``with_verdicts=False``: the codes only (the verdict texts of 10k
+        products cost ~80 us and recommend does not read them)."""
         ctx = ScoreContext.coerce(context)
         safety, w = ctx.safety, ctx.weights
         n = len(self)
@@ -496,32 +530,80 @@ class PreparedCatalog:
         num = w.benefit * np.nan_to_num(benefit)
         den = np.where(np.isnan(benefit), 0.0, w.benefit)
         if use_models:
-            vals = [(w.gentleness, self.fit["gentleness"])]
+            terms = [self._fit_term(w, "gentleness", ())]
             if ctx.concerns:
-                cols = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
-                vals.append((w.concern_fit, self.concern_mat[:, cols].mean(axis=1)))
+                terms.append(self._fit_term(w, "concern_fit", tuple(
+                    CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns)))
             if ctx.skin_types:
-                cols = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
-                vals.append((w.skin_fit, self.skin_mat[:, cols].mean(axis=1)))
-            for wk, v in vals:
-                ok = ~np.isnan(v)
-                num = num + np.where(ok, wk * v, 0.0)
-                den = den + np.where(ok, wk, 0.0)
-        gates = np.array([1.0, w.caution_factor, 0.0])       # suitable, caution, avoid
+                terms.append(self._fit_term(w, "skin_fit", tuple(
+                    SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types)))
+            for add_num, add_den in terms:
+                num = num + add_num
+                den = den + add_den
+        gates100 = 100.0 * np.array([1.0, w.caution_factor, 0.0])   # suitable, caution, avoid
+        unread = ~self.found
 
         def combine(low_risk: np.ndarray, codes: np.ndarray) -> np.ndarray:
             nm = num + w.low_risk * low_risk
             dn = den + w.low_risk
-            with np.errstate(invalid="ignore", divide="ignore"):
-                raw = np.clip(np.where(dn > 0, nm / np.where(dn > 0, dn, 1), 0.0), 0, 1)
-            return np.where(self.found, np.round(100.0 * gates[codes] * raw, 1), np.nan)
+            if w.low_risk > 0:                  # den >= 0: every dn > 0
+                raw = np.divide(nm, dn, out=nm)
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    raw = np.where(dn > 0, nm / np.where(dn > 0, dn, 1), 0.0)
+            np.clip(raw, 0, 1, out=raw)
+            out = np.multiply(gates100[codes], raw, out=raw)
+            np.round(out, 1, out=out)
+            out[unread] = np.nan
+            return out
 
         score = combine(keep_now, code)
-        when_safe = np.where(never, np.nan, combine(keep_later, code_later))
-        return {"verdict": VERDICTS[code], "verdict_code": code, "never_safe": never,
-                "safe_from_day": sfd,
-                "score": score, "score_when_safe": when_safe,
-                "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
+        when_safe = combine(keep_later, code_later)
+        when_safe[never] = np.nan
+        out = {"verdict_code": code, "never_safe": never, "safe_from_day": sfd,
+               "score": score, "score_when_safe": when_safe,
+               "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
+        if with_verdicts:
+            out = {"verdict": VERDICTS[code], **out}
+        return out
+
+    def _fit_term(self, weights, term: str, cols: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """A learned term's share of every product's weighted mean: (w v, w) where known,
+        (0, 0) where not; v is gentleness, or the mean of the person's concern (skin type)
+        columns ``cols``. Person-independent but for the columns chosen: gentleness and
+        the single concerns and skin types (a few, asked again and again) are kept, the
+        last FIT_TERMS_KEPT of them; a mean of several columns is not."""
+        key = (id(weights), term, cols)
+        keep = len(cols) <= 1
+        with self._lock:
+            got = self._fit_terms.get(key) if keep else None
+            if got is not None and got[0] is weights:
+                self._fit_terms.move_to_end(key)
+                return got[1], got[2]
+        if term == "gentleness":
+            v = self.fit["gentleness"]
+        else:
+            # the mean of contiguous columns (a strided mean over the matrix is 5x the time;
+            # the sum's order may differ in the last bit: the estimate is approximate)
+            names = CONCERN_COLUMNS if term == "concern_fit" else SKIN_COLUMNS
+            v = self.fit[names[cols[0]]]
+            if len(cols) > 1:
+                v = v.copy()
+                for j in cols[1:]:
+                    v += self.fit[names[j]]
+                v /= len(cols)
+        wk = getattr(weights, term)
+        ok = ~np.isnan(v)
+        add_num, add_den = np.where(ok, wk * v, 0.0), np.where(ok, wk, 0.0)
+        if not keep:
+            return add_num, add_den
+        add_num.setflags(write=False)
+        add_den.setflags(write=False)
+        with self._lock:
+            self._fit_terms[key] = (weights, add_num, add_den)
+            while len(self._fit_terms) > FIT_TERMS_KEPT:
+                self._fit_terms.popitem(last=False)
+        return add_num, add_den
 
     def _timed(self, table: _SafetyTable, t: float, weights) -> tuple[np.ndarray, ...]:
         """``table.timed`` with the table's own avoid ends, kept per interval of t between
@@ -554,11 +636,11 @@ class PreparedCatalog:
             got = self._uptakes.get(f_now)
         if got is not None:
             return got
-        n = len(self)
         # 10 ** (sum w log10(.) / sum w) as exp(sum w ln(.) / sum w): numpy's natural log is
-        # vectorised, its log10 is not (3x the time over ~100k terms at 10k products)
-        s = np.bincount(self.up_prod, weights=self.up_w * np.log(1.0 + f_now * self.up_ratio),
-                        minlength=n)
+        # vectorised, its log10 is not; taken once per distinct ratio, summed per product
+        # by a sparse product (1.5 -> 0.3 ms at 10k products; the estimate is approximate
+        # by design: the order of the sums may differ from the model's)
+        s = self.up_mat @ np.log(1.0 + f_now * self.up_ratio)
         with np.errstate(invalid="ignore", divide="ignore"):
             x = np.where(self.up_wsum > 0, np.exp(s / np.where(self.up_wsum > 0,
                                                                self.up_wsum, 1)), np.nan)
@@ -580,7 +662,7 @@ class PreparedCatalog:
         n = len(self)
         if n == 0:
             return rec.result()
-        est = self.estimate(ctx)
+        est = self.estimate(ctx, with_verdicts=False)
         never, code = est["never_safe"], est["verdict_code"]
         now = self.ok & ~never & ((code == 0) if strict else (code <= 1))   # suitable[, caution]
         later = self.ok & ~never & (code == 2) & ~np.isnan(est["safe_from_day"])

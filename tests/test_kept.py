@@ -1,0 +1,186 @@
+"""What the prepared catalog keeps across requests equals what a fresh computation gives.
+
+recommender.scoring.kept keeps each shown product's safety part per (treatment, product,
+stretch of t) and re-words it for other depths of the same factor; the prepared catalog
+keeps avoid-list masks, per-product benefit parts and a sparse form of the uptake estimate.
+These tests ask, on real products, in an order that reuses every kept answer, for contexts
+that differ in every way a kept answer could wrongly ignore (day and hour, depth of the same
+and of another factor, modality, pregnancy, avoid-lists that do and do not hit the product,
+a clinic protocol, the compact flag detail) and compare with the engine and formula called
+afresh.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recommender.safety import assess, load_protocol
+from recommender.safety.engine import _avoid_match
+from recommender.scoring import make_score_context
+from recommender.scoring.formula import (
+    BENEFIT_LABELS,
+    benefit_positions,
+    benefit_term,
+    position_weight,
+)
+from recommender.scoring.frame import benefit_part, safety_part, score_columns
+from recommender.scoring.kept import SafetyParts
+from recommender.scoring.prepared import PreparedCatalog
+
+pytestmark = pytest.mark.data
+
+CLINIC = Path(__file__).parent / "fixtures" / "protocols" / "clinic_retinoid_day5.yaml"
+
+
+@pytest.fixture(scope="module")
+def prep(catalogs):
+    df = catalogs("sephora_2023").sample(400, random_state=11).reset_index(drop=True)
+    return PreparedCatalog(df, source="sephora_2023 sample")
+
+
+def _contexts() -> list:
+    clinic = load_protocol(CLINIC)
+    out = []
+    # one factor at several depths (0.5, 0.75, 1.2 mm), days inside and past every window,
+    # whole and fractional: reused stretches, re-worded depths
+    for depth in (0.5, 1.2, 0.75):
+        for day in (0.0, 0.4, 1.0, 2.5, 3.0, 5.0, 7.25, 10.0, 14.0, 30.0):
+            out.append(make_score_context(day=day, depth=depth))
+    for day in (1.0, 4.0, 9.0):
+        out.append(make_score_context(day=day, depth=2.0))                 # another factor
+        out.append(make_score_context(day=day, depth=0.25))
+        out.append(make_score_context(day=day, depth=1.0, modality="rf"))
+        out.append(make_score_context(day=day, depth=1.0, modality="prp"))
+        out.append(make_score_context(day=day, depth=1.0, pregnant=True))
+        out.append(make_score_context(day=day, depth=1.0, avoid="fragrance"))
+        out.append(make_score_context(day=day, depth=1.5, avoid="niacinamide, Limonene"))
+        out.append(make_score_context(day=day, depth=0.5, avoid="unobtainium extract"))
+        out.append(make_score_context(day=day, depth=1.0, pregnant=True, avoid="Linalool"))
+        out.append(make_score_context(day=day + 0.5, depth=1.0, protocol=clinic))
+        out.append(make_score_context(day=day, depth=1.2, flag_detail="compact"))
+    out.append(make_score_context(hours=36, depth=0.5))
+    return out
+
+
+def _fresh_part(prep, row: int, ctx):
+    a = assess(prep.parsed[row], ctx.safety, ctx.active_protocol, name=prep.names[row],
+               category=prep.cats[row])
+    return safety_part(a, ctx.weights, ctx.flag_detail, as_lists=True)
+
+
+def _hits(prep, ctx):
+    return prep._avoid_hits(ctx.safety.avoid, ctx.active_protocol) if ctx.safety.avoid \
+        else None
+
+
+def test_kept_safety_parts_equal_fresh_ones(prep, monkeypatch):
+    import recommender.scoring.kept as kept
+
+    reworded = []
+    real = kept._reworded
+    monkeypatch.setattr(kept, "_reworded", lambda *a: reworded.append(1) or real(*a))
+    parts = SafetyParts(limit=100_000)
+    rows = list(range(len(prep)))
+    asked = 0
+    for ctx in _contexts():
+        hits = _hits(prep, ctx)
+        get = parts.getter(ctx, rows, prep._assessor(rows, ctx, hits), hits)
+        for i, row in enumerate(rows):
+            assert get(i, prep.parsed[row]) == _fresh_part(prep, row, ctx), \
+                (prep.frame["product_id"][row], ctx.safety)
+            asked += 1
+    assert len(parts) < asked / 5            # kept answers were reused, not recomputed
+    kept_reworded = sum(len(slot[2][3]) for entry in parts._kept.values()
+                        for slot in entry[3].values() if slot[2] is not None)
+    assert len(reworded) >= kept_reworded > 500      # ... and re-worded for other depths
+
+
+def test_a_small_bound_keeps_few_answers_and_they_stay_right(prep):
+    parts = SafetyParts(limit=7)
+    rows = list(range(60))
+    for ctx in _contexts()[::4]:
+        hits = _hits(prep, ctx)
+        get = parts.getter(ctx, rows, prep._assessor(rows, ctx, hits), hits)
+        for i, row in enumerate(rows):
+            assert get(i, prep.parsed[row]) == _fresh_part(prep, row, ctx)
+        assert len(parts) <= 7
+
+
+@pytest.mark.parametrize("avoid", ["fragrance", "niacinamide, Limonene", "Linalool",
+                                   "unobtainium extract", "Dimethicone, essential oil"])
+def test_avoid_masks_are_the_engines_matches(prep, avoid):
+    """The kept mask marks exactly the products with a mention the engine matches (the
+    key that lets every other product share the assessment made without the list)."""
+    ctx = make_score_context(day=1, avoid=avoid)
+    protocol = ctx.active_protocol
+    count_may = protocol.may_contain_counts
+    want = np.array([any(_avoid_match(m, ctx.safety) is not None for m in p.ingredients
+                         if m.section != "may_contain" or count_may) for p in prep.parsed])
+    got = prep._avoid_hits(ctx.safety.avoid, protocol)
+    np.testing.assert_array_equal(got, want)
+    assert prep._avoid_hits(ctx.safety.avoid, protocol) is got      # kept
+    assert not got.flags.writeable
+
+
+def test_benefit_parts_equal_the_formula(prep):
+    ctx = make_score_context(day=1)
+    w = ctx.weights
+    vals = w.benefit_values
+    parts, raw = prep._benefits(w)
+    n_classes = 0
+    for row, p in enumerate(prep.parsed):
+        if not p.found:
+            assert parts[row] is None and raw[row] == 0.0
+            continue
+        best, where = benefit_positions(p.ingredients, vals)
+        ranked = sorted(best, key=lambda c: -vals[c] * position_weight(best[c]))
+        contains = tuple(f"contains {BENEFIT_LABELS.get(c, c)}: {where[c]} "
+                         f"(position {best[c]})" for c in ranked[:3])
+        assert parts[row] == benefit_part(p.ingredients, w)
+        assert (parts[row].best, parts[row].where, parts[row].contains) == \
+            (best, where, contains)
+        assert parts[row].term == raw[row] == benefit_term(best, w)
+        n_classes += len(best)
+    assert n_classes > 100
+
+
+def test_scored_rows_with_kept_parts_equal_fresh_scoring(prep):
+    """The shown rows' columns (prepared: kept safety and benefit parts) are what
+    score_columns gives with nothing kept, for people of every kind, asked twice."""
+    rows = np.arange(0, len(prep), 3)
+    at = rows.tolist()
+    ctxs = _contexts()[::3]
+    ctxs += [make_score_context(day=2, depth=1.2, concerns="dark spots,dryness",
+                                skin_type="dry"),
+             make_score_context(day=6.5, depth=0.5, concerns="acne", skin_type="oily",
+                                avoid="fragrance")]
+    for ctx in ctxs + ctxs:
+        got = prep._score_columns(rows, ctx)
+        fresh = score_columns([prep.texts[i] for i in at], [prep.names[i] for i in at],
+                              [prep.cats[i] for i in at], ctx, models=prep.models,
+                              reader=prep.reader, as_lists=True)
+        for col, v in fresh.items():
+            assert json.dumps(got[col]) == json.dumps(v.tolist()), (col, ctx.safety)
+
+
+def test_uptake_estimate_equals_the_per_term_sum(prep):
+    """The sparse per-ratio sum gives the per-term sum's x vs intact (to rounding)."""
+    from recommender.learn.absorption import LN2, t_half_hours
+
+    plan = prep.models.plan
+    sel = plan.model[plan.pair_key]
+    key = plan.pair_key[sel]
+    ratio = plan.channel[key] / plan.intact[key]
+    for hours, depth in ((0.0, 1.0), (5.0, 0.5), (30.0, 2.0), (100.0, 1.5)):
+        f_now = np.exp(-LN2 * hours / t_half_hours(depth))
+        s = np.bincount(prep.up_prod, weights=prep.up_w * np.log(1.0 + f_now * ratio),
+                        minlength=len(prep))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            want = np.where(prep.up_wsum > 0, np.exp(s / prep.up_wsum), np.nan)
+        got = prep._uptake(hours, depth)
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+        assert np.isfinite(got).sum() > 100
