@@ -57,7 +57,7 @@ def _first(columns, names: Iterable[str], mapped: str | None = None) -> str | No
 def _price(value) -> float | None:
     if value is None:
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):     # a tuple: no union object built per call
         return float(value) if math.isfinite(value) else None
     text = str(value).strip().replace(",", ".")
     text = "".join(ch for ch in text if ch.isdigit() or ch == ".")
@@ -167,6 +167,13 @@ class Recommender:
                     "safe_from_day", "never_safe", "post_procedure_friendly", "flags",
                     "reasons_for", "reasons_against", "n_unrecognized", "n_ingredients",
                     "status")
+
+    def read_columns(self) -> frozenset[str]:
+        """Every column add_columns and _item may read (a scorer that knows which it is
+        asked for may leave the others out: the prepared catalog's score_columns call)."""
+        return frozenset({*self.ITEM_COLUMNS, "benefit_term", *ID_CANDIDATES,
+                          *BRAND_CANDIDATES, *PRICE_CANDIDATES, "name", "category",
+                          *self.columns.values()})
 
     def _item_columns(self, present) -> list[str]:
         """The columns a kept row needs (what :meth:`_item` may read): a row dict of these

@@ -43,9 +43,9 @@ from recommender.safety import assess, post_procedure_friendly
 from recommender.scoring.context import ScoreContext
 from recommender.scoring.formula import (
     BENEFIT_LABELS,
+    Combiner,
     benefit_positions,
     benefit_term,
-    combine,
     delivery,
     position_weight,
     round_as,
@@ -371,7 +371,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                   ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
                   errors: str = "raise", badges=None, assessor=None,
                   as_lists: bool = False, benefits=None,
-                  safety_parts=None) -> dict[str, np.ndarray]:
+                  safety_parts=None, only=None, unrecognized=None) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -388,6 +388,10 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     ``as_lists``: the four JSON columns (flags, reasons_for, reasons_against, unrecognized)
     hold the Python lists their JSON text would decode to, for a caller that answers in
     JSON anyway (the prepared catalog's ranked items); flag dicts are shared, read-only.
+    ``only``: the output columns wanted (a set; None: all of OUTPUT_COLUMNS); the others are
+    left out of the answer (their values are not turned into arrays).
+    ``unrecognized``: each product's ``parsed.unrecognized`` when already known (a prepared
+    catalog keeps them: the list is built anew on every access); read-only.
     """
     n = len(texts)
     protocol = ctx.active_protocol
@@ -471,6 +475,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                     for c in ctx.concerns]
     skin_cols = [(list(learned[f"skin_{s}"]), s) for s in ctx.skin_types]
     good_p, poor_p = weights.good_probability, weights.poor_probability
+    comb = Combiner(weights)        # combine() of the terms below, in its order
 
     for i in range(n):
         p = parsed[i]
@@ -510,7 +515,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             never[i] = True
         else:
             sfd[i] = part.safe_from_day
-        unrec = p.unrecognized
+        unrec = p.unrecognized if unrecognized is None else unrecognized[i]
         n_ing[i] = len(p.ingredients)
         n_unrec[i] = len(unrec)
         unrec_col[i] = dumps(list(unrec)) if unrec else empty([])
@@ -527,15 +532,12 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
             risk_later = 1.0 - part.keep_later
             benefit_col[i] = round_as(b, 4)
             risk_col[i] = round_as(risk_now, 4)
-            terms = {"benefit": b, "gentleness": gentle_v[i], "low_risk": 1.0 - risk_now}
-            if concern_fit is not None:
-                terms["concern_fit"] = concern_fit[i]
-            if skin_fit is not None:
-                terms["skin_fit"] = skin_fit[i]
-            score[i] = combine(terms, part.verdict, weights)
+            cf = concern_fit[i] if concern_fit is not None else None
+            sf = skin_fit[i] if skin_fit is not None else None
+            score[i] = comb(b, gentle_v[i], 1.0 - risk_now, cf, sf, part.verdict)
             if part.safe_from_day is not None:
-                terms["low_risk"] = 1.0 - risk_later
-                when_safe[i] = combine(terms, part.verdict_later, weights)
+                when_safe[i] = comb(b, gentle_v[i], 1.0 - risk_later, cf, sf,
+                                    part.verdict_later)
             # Reasons for.
             if badge[i]:
                 reasons_for.append("post-procedure friendly: usable from day 1 after 1.0 mm needling")
@@ -588,7 +590,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     for c, v in models.versions.items():
         data[c] = v
     data["skinrec_version"] = __version__
-    return {c: _column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS}
+    return {c: _column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS
+            if only is None or c in only}
 
 
 def _column(values, dtype, n: int) -> np.ndarray:

@@ -248,7 +248,9 @@ class PreparedCatalog:
         self.found = np.fromiter((p.found for p in self.parsed), dtype=bool, count=n)
         self.row = f["input_row"].to_numpy(dtype=np.int64)
         n_ing = np.fromiter((len(p.ingredients) for p in self.parsed), dtype=float, count=n)
-        n_unrec = np.fromiter((len(p.unrecognized) for p in self.parsed), dtype=float, count=n)
+        # each product's unrecognised names (read-only; score_columns would rebuild them)
+        self.unrec = [tuple(p.unrecognized) for p in self.parsed]
+        n_unrec = np.fromiter((len(u) for u in self.unrec), dtype=float, count=n)
         from recommender.recommend import MAX_UNRECOGNIZED_SHARE
 
         status_ok = np.fromiter((p.status == "ok" for p in self.parsed), dtype=bool, count=n)
@@ -440,12 +442,14 @@ class PreparedCatalog:
         models = self.models if ctx.use_models else default_models(False)
         return score_frame(part, ctx, columns=self.columns, models=models, reader=self.reader)
 
-    def _score_columns(self, rows: np.ndarray, ctx: ScoreContext) -> dict[str, list]:
+    def _score_columns(self, rows: np.ndarray, ctx: ScoreContext,
+                       only=None) -> dict[str, list]:
         """What ``_score_rows(self._narrow.iloc[rows], ctx)`` holds, as columns of plain
         values, without building a frame: score_frame's own core (``score_columns``) on the
         prepared reads, plus the narrow input columns. The JSON columns hold lists (they
         end in a JSON answer: no text to decode again). Each row's safety part comes from
-        the kept ones (recommender.scoring.kept), its benefit part from the prepared ones."""
+        the kept ones (recommender.scoring.kept), its benefit part from the prepared ones.
+        ``only``: the scored columns wanted (None: all; the narrow input columns always)."""
         models = self.models if ctx.use_models else default_models(False)
         at = rows.tolist()
         parts = self._benefits(ctx.weights)[0]
@@ -456,7 +460,8 @@ class PreparedCatalog:
                              reader=self.reader, badges=self._badges(ctx)[rows],
                              safety_parts=self._parts.getter(ctx, at,
                                                              self._assessor(at, ctx, hits), hits),
-                             as_lists=True, benefits=[parts[i] for i in at])
+                             as_lists=True, benefits=[parts[i] for i in at], only=only,
+                             unrecognized=[self.unrec[i] for i in at])
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
         for c, v in data.items():
             out[c] = v.tolist()
@@ -693,7 +698,7 @@ class PreparedCatalog:
         ]
         rows = np.unique(np.concatenate(picks))
         if len(rows):
-            rec.add_columns(self._score_columns(rows, ctx), len(rows))
+            rec.add_columns(self._score_columns(rows, ctx, rec.read_columns()), len(rows))
         rec.counts = {"use_now": int(now.sum()), "later": int(later.sum()),
                       "avoid": int(avoid.sum())}
         rec.rows = n
