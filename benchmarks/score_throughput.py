@@ -13,7 +13,8 @@ What it does (DESIGN.md "How good is good", issue 5 point 6):
    figures include start-up: imports, knowledge base and model loading).
 4. Reports, per run: wall seconds, products/s, ratio to the baseline, peak memory of the
    whole process tree (sampled every 0.25 s: the sum of RSS, and the sum of PSS, which
-   counts pages shared by forked workers once), output size.
+   counts pages shared by forked workers once), each process's peak RSS by role (parent,
+   forkserver, the largest pool worker), output size.
 
 Not a test: timings depend on the machine and its load (the 1-minute load average is
 reported before each run). The DESIGN.md targets: ratio <= 3 with 2 workers at 1M rows;
@@ -36,10 +37,11 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 
-def _tree_memory(pid: int) -> tuple[int, int]:
+def _tree_memory(pid: int, roles: dict | None = None) -> tuple[int, int]:
     """(sum of RSS, sum of PSS) in bytes over a process and its descendants (0, 0 without
     psutil, which comes with the dask extra; then only the largest child's peak RSS, from
-    getrusage, is reported)."""
+    getrusage, is reported). ``roles``: updated with each role's peak RSS in bytes (the
+    parent, the forkserver, each pool worker, other processes), where a run's memory goes."""
     try:
         import psutil
     except ImportError:
@@ -58,7 +60,24 @@ def _tree_memory(pid: int) -> tuple[int, int]:
             continue
         rss += info.rss
         pss += getattr(info, "pss", info.rss)
+        if roles is not None:
+            key = _role(p, root)
+            roles[key] = max(roles.get(key, 0), info.rss)
     return rss, pss
+
+
+def _role(p, root) -> str:
+    """'parent', 'forkserver', 'worker <pid>' or 'other <pid>' for one process of the tree."""
+    if p.pid == root.pid:
+        return "parent"
+    try:
+        cmd = " ".join(p.cmdline())
+        parent = p.ppid()
+    except Exception:  # noqa: BLE001 - a process that just ended
+        return f"other {p.pid}"
+    if "forkserver import main" in cmd:
+        return "forkserver" if parent == root.pid else f"worker {p.pid}"
+    return f"other {p.pid}"
 
 
 def measure(cmd: list[str], *, label: str) -> dict:
@@ -68,8 +87,9 @@ def measure(cmd: list[str], *, label: str) -> dict:
     proc = subprocess.Popen(cmd, cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     peak_rss = peak_pss = 0
+    roles: dict = {}
     while proc.poll() is None:
-        rss, pss = _tree_memory(proc.pid)
+        rss, pss = _tree_memory(proc.pid, roles)
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.25)
     out, err = proc.communicate()
@@ -82,7 +102,19 @@ def measure(cmd: list[str], *, label: str) -> dict:
         raise RuntimeError(f"{label} failed ({proc.returncode}): {err[-2000:]}")
     return {"label": label, "seconds": round(secs, 2), "peak_rss_mb": round(peak_rss / 2**20),
             "peak_pss_mb": round(peak_pss / 2**20), "load_avg_1min_before": round(load, 2),
+            "peak_rss_mb_by_process": _by_role(roles),
             "stdout": out[-2000:], "stderr": err[-2000:]}
+
+
+def _by_role(roles: dict) -> dict:
+    """Peak RSS in MB per role; workers (replaced over a long run) as their largest and count."""
+    out = {k: round(v / 2**20) for k, v in roles.items() if not k.startswith(("worker", "other"))}
+    for kind in ("worker", "other"):
+        vals = [v for k, v in roles.items() if k.startswith(kind)]
+        if vals:
+            out[f"{kind}s"] = len(vals)
+            out[f"largest {kind}"] = round(max(vals) / 2**20)
+    return out
 
 
 BASELINE = """
@@ -166,6 +198,11 @@ def render(result: dict) -> str:
         lines.append(f"| {r['label']} | {r['seconds']} | {r['products_per_s']} | "
                      f"{r['ratio_to_pandas']} | {r['peak_rss_mb']} | {r['peak_pss_mb']} | "
                      f"{r['output_mb']} | {r['load_avg_1min_before']} |")
+    for r in result["runs"]:
+        by = r.get("peak_rss_mb_by_process")
+        if by:
+            lines.append(f"{r['label']}: peak RSS MB by process " + ", ".join(
+                f"{k} {v}" for k, v in by.items()))
     return "\n".join(lines)
 
 
