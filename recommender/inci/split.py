@@ -383,8 +383,9 @@ def tokens(text: str) -> list[str]:
     return out
 
 
-# cheap scans first: a comma after a digit, or a digit and a letter (the only places _NUM_COMMA can match), a comma or
-# semicolon inside a bracket of flat text ("Iron Oxides (CI 77491, CI 77492)")
+# cheap scans first: a comma after a digit, or after a digit and a letter (the only places
+# _NUM_COMMA can match); a comma inside a bracket of flat text ("Iron Oxides (CI 77491,
+# CI 77492)")
 _DIGIT_COMMA = re.compile(r",(?:(?<=\d,)|(?<=\d[a-z],))")
 _COMMA_IN_BRACKET = re.compile(r"\([^)]*,|\[[^\]]*,|\{[^}]*,")
 

@@ -210,10 +210,12 @@ def _read_rows(fh) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
     pool: dict[str, str] = {}
     share = pool.setdefault
     rows: dict[str, tuple[str, ...]] = {}
-    for line, r in enumerate(reader, 2):
+    for r in reader:
+        if not r:
+            continue                      # a blank line (csv.DictReader skipped them too)
         if len(r) != width:
-            raise KnowledgeBaseError(f"{getattr(fh, 'name', 'ingredients.csv')} line {line} "
-                                     f"has {len(r)} fields, the header {width}")
+            raise KnowledgeBaseError(f"{getattr(fh, 'name', 'ingredients.csv')} line "
+                                     f"{reader.line_num} has {len(r)} fields, the header {width}")
         rows[r[0]] = tuple([share(v, v) if len(v) <= 40 else v for v in r])
     return columns, rows
 
