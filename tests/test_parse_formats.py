@@ -205,3 +205,88 @@ def test_free_from_sentence_is_set_aside_and_the_list_kept():
     p = read_list("Water, Glycerin, Niacinamide. Free from parabens, PABA and sulfates.")
     assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "NIACINAMIDE"]
     assert any(note.startswith("free-from claim") for note in p.problems)
+
+
+# drug-facts panels as other retailers print them (a flattened table, no colons), and the
+# label's other sections after the list: what is no ingredient is set aside and reported
+
+
+def test_drug_facts_table_without_colons():
+    p = read_list("Drug Facts Active ingredients Purpose Avobenzone 3% Sunscreen Octocrylene 10% "
+                  "Sunscreen Inactive ingredients Water, Glycerin")
+    assert [m.inci for m in p.ingredients] == [
+        "BUTYL METHOXYDIBENZOYLMETHANE", "OCTOCRYLENE", "AQUA", "GLYCERIN"]
+    assert [m.percent for m in p.ingredients[:2]] == [3.0, 10.0]
+    assert p.unrecognized == []
+    assert any("Drug Facts" in note for note in p.problems)
+
+
+def test_drug_facts_purpose_after_the_percentage():
+    p = read_list("Active Ingredients (in each gram) Purpose Titanium Dioxide 5% Sunscreen "
+                  "Zinc Oxide 10% Sunscreen Inactive Ingredients: Water, Dimethicone")
+    assert [m.inci for m in p.ingredients] == ["TITANIUM DIOXIDE", "ZINC OXIDE", "AQUA",
+                                               "DIMETHICONE"]
+    q = read_list("Water, Salicylic Acid 2% Acne Treatment, Glycerin")
+    assert [m.inci for m in q.ingredients] == ["AQUA", "SALICYLIC ACID", "GLYCERIN"]
+    assert "bha" in q.ingredients[1].classes
+
+
+def test_purpose_words_alone_are_no_ingredient_and_never_hide_a_name():
+    p = read_list("Water, Purpose Sunscreen, Glycerin")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN"]
+    assert any("drug-facts column" in note for note in p.problems)
+    q = read_list("Water, Sunscreen Lotion, Glycerin")  # not an active: stays, reported
+    assert q.unrecognized == ["Sunscreen Lotion"]
+
+
+def test_directions_and_warnings_after_the_list_are_set_aside():
+    p = read_list("Aqua/Water/Eau, Glycerin, Parfum/Fragrance, Linalool. Directions: Apply "
+                  "morning and evening. Warnings: For external use only, Avoid contact with eyes.")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "PARFUM", "LINALOOL"]
+    assert p.unrecognized == []
+    assert any(note.startswith("label text set aside: 'Directions:") for note in p.problems)
+
+
+def test_label_section_before_the_list_ends_at_the_ingredients_marker():
+    p = read_list("How to use:\nSmooth over clean skin, avoiding the eye area.\n"
+                  "Ingredients: Aqua, Glycerin, Niacinamide")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "NIACINAMIDE"]
+    assert p.components == [None]  # "How to use:" is no kit heading
+    only = read_list("Directions: Apply liberally 15 minutes before sun exposure.")
+    assert not only.found and only.status != "ok"
+
+
+def test_list_followed_by_a_disclaimer_is_still_read():
+    # one line: the list, then the store's disclaimer; read as prose whole, it lost the list
+    p = read_list("Water (Aqua), Glycerin, Niacinamide, Phenoxyethanol, Ethylhexylglycerin. "
+                  "Ingredients subject to change. Refer to packaging for the most up-to-date list.")
+    assert p.found
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "NIACINAMIDE",
+                                               "PHENOXYETHANOL", "ETHYLHEXYLGLYCERIN"]
+    assert p.unrecognized == []
+    assert any(note.startswith("prose set aside: 'Refer to packaging") for note in p.problems)
+    assert any("'Ingredients subject to change.'" in note for note in p.problems)
+    # prose alone is still no list
+    q = read_list("This ingredient list is subject to change, it is the most up-to-date list "
+                  "and may differ from product packaging.")
+    assert not q.found
+
+
+def test_key_ingredients_before_the_full_list_are_not_read_twice():
+    p = read_list("Key Ingredients: Retinol, Niacinamide. Full Ingredients: Water, Glycerin, "
+                  "Retinol, Niacinamide")
+    assert [(m.inci, m.position) for m in p.ingredients] == [
+        ("AQUA", 1), ("GLYCERIN", 2), ("RETINOL", 3), ("NIACINAMIDE", 4)]
+    q = read_list("Key Ingredients:\nRetinol: smooths lines, evens tone, and firms.\n"
+                  "Water, Glycerin, Retinol, Niacinamide, Phenoxyethanol")
+    assert [m.inci for m in q.ingredients][:3] == ["AQUA", "GLYCERIN", "RETINOL"]
+    assert q.components == [None]
+
+
+def test_numbered_list():
+    p = read_list("1. Water 2. Glycerin 3. Niacinamide 4. Panthenol")
+    assert [(m.inci, m.position) for m in p.ingredients] == [
+        ("AQUA", 1), ("GLYCERIN", 2), ("NIACINAMIDE", 3), ("PANTHENOL", 4)]
+    # a number inside a name is no numbering ("Vitamin B 3" is not "Vitamin B", "3")
+    q = read_list("Water, Acid Red 33, Ceteareth-20")
+    assert [m.raw for m in q.ingredients] == ["Water", "Acid Red 33", "Ceteareth-20"]

@@ -74,6 +74,30 @@ def test_drug_facts_panel_actives_then_inactives(product):
     assert [m.position for m in first] == [1, 2, 3, 4]
 
 
+def test_drug_facts_purpose_column_glued_to_the_actives(product):
+    # Sephora flattened the table: "Purpose Avobenzone 2.0%, Sunscreen Homosalate 5.0%, ..."
+    # (each purpose printed before the next active); the four UV filters must be read
+    p = read_list(product("sephora_2023", "P481164"))
+    first = p.ingredients[:4]
+    assert [m.inci for m in first] == ["BUTYL METHOXYDIBENZOYLMETHANE", "HOMOSALATE",
+                                       "ETHYLHEXYL SALICYLATE", "OCTOCRYLENE"]
+    assert [m.percent for m in first] == [2.0, 5.0, 5.0, 5.0]
+    assert all("chemical_uv_filter" in m.classes for m in first)
+    assert first[0].raw.startswith("Purpose")  # printed as it was, read without the column
+    # the same table at the end of a list
+    q = read_list(product("sephora_2023", "P443377"))
+    assert by_inci(q, "BUTYL METHOXYDIBENZOYLMETHANE").raw.startswith("Purpose")
+
+
+def test_origin_note_after_the_list_is_no_ingredient(product):
+    # "..., Thyme Extract. Made in the USA.": a note about the product, set aside and reported
+    p = read_list(product("sephora_2023", "P500156"))
+    assert p.found
+    assert not any("Made in" in m.raw for m in p.ingredients)
+    assert any("'Made in the USA.'" in note for note in p.problems)
+    assert p.ingredients[-1].raw == "Thyme Extract"
+
+
 def test_may_contain_block(product):
     p = read_list(product("sephora_2023", "P503741"))
     may = [m for m in p.ingredients if m.section == "may_contain"]

@@ -38,7 +38,9 @@ answers a family of real labels:
 ``not_a_name`` says which printed tokens are no ingredient at all (the parser sets them aside
 with a note, outside the declared mentions): claims ("Pure", "FDA Approved", "Naturally
 Derived"), manufacturers' formula codes ("F.I.L. C179346/1", "Il28-1"), parts of an article
-(a candle's "100% Cotton Wick"), nutrition-facts rows and a perfume's alcohol strength.
+(a candle's "100% Cotton Wick"), nutrition-facts rows, a perfume's alcohol strength, and the
+retailer's or maker's notes printed after a list ("Made in the USA.", "Ingredients subject to
+change", "... for the most up-to-date list").
 ``uninverted`` reads a CAS index name the splitter cut at its comma ("1,6-Nonadien-3-ol,
 3,7-dimethyl (freesia note)"); ``cas_piece`` tells the pieces after a CAS name's commas
 (substituents "3-oxo-2-pentyl-", ".alpha.", "(E)-"; the ester part "methyl ester"), which the
@@ -257,6 +259,11 @@ _CODE = re.compile(
 
 
 # parts of an article, not substances: a candle's wick, a brush's bristles
+# a note about the list, not an ingredient: origin, "subject to change", "refer to the packaging"
+_NOTE_TOKEN = re.compile(
+    r"^(?:made|manufactured|produced)\s+in\s+(?:the\s+)?[a-z][a-z .&-]{1,30}$|"
+    r"\b(?:subject\s+to\s+change|(?:may|can)\s+(?:change|vary|differ)\b|"
+    r"refer\s+to\s+(?:the\s+)?(?:product\s+)?packag|most\s+(?:up[-\s]to[-\s]date|current|recent)\b)")
 _ARTICLE = re.compile(r"(?:^|\s)(?:wicks?|bristles|ferrules?|applicators?)$")
 # nutrition- and supplement-facts rows and dose fragments ("Serving Size - 1 Packet",
 # "Total Carbohydrate 1g (<1% DV*)", "800mcg RAE (200% DV*)"), a perfume's alcohol strength
@@ -278,6 +285,8 @@ def not_a_name(printed: str) -> str | None:
         return None
     if _CODE.match(low):
         return "formula or batch code"
+    if _NOTE_TOKEN.search(low):
+        return "note about the list (not an ingredient)"
     if _ARTICLE.search(low):
         return "part of an article (not a substance)"
     if _FACTS.match(low):

@@ -42,7 +42,29 @@ MAY_CONTAIN = re.compile(
     re.IGNORECASE,
 )
 INGREDIENTS_MARKER = re.compile(
-    r"(?:\b(?:in)?active|\bother|\bnon-?medicinal)?\s*\bingr[eé]dients?\s*(?:list)?\s*:",
+    r"(?:\b(?:in)?active|\bother|\bnon-?medicinal|\bfull|\bcomplete)?\s*\bingr[eé]dients?\s*(?:list)?\s*:"
+    # a drug-facts panel flattened without its colons ("Drug Facts Active ingredients
+    # Purpose Zinc Oxide 18.6% Sunscreen Inactive ingredients Water, ..."): the table's
+    # heading row, and "Inactive ingredients" before a capitalised name
+    r"|\bactive\s+ingredients?(?:\s*\([^()]{0,40}\))?\s+purposes?\b\s*:?"
+    r"|\binactive\s+ingredients?\s+(?=(?-i:[A-Z]))",
+    re.IGNORECASE,
+)
+# the purposes of a drug-facts table ("Avobenzone 3% Sunscreen"), and its column heading
+PURPOSE_WORDS = (r"(?:purposes?|sunscreens?|skin\s+protectants?|acne\s+(?:treatment|medication)|"
+                 r"anti-?acne|antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?)")
+# a drug-facts table flattened without commas ("Avobenzone 3% Sunscreen Octocrylene 10%
+# Sunscreen"): the purpose after an active's percentage ends that active
+_PERCENT_PURPOSE = re.compile(r"(\d\s*%)\s+" + PURPOSE_WORDS + r"\b\s+(?=[A-Za-z])", re.IGNORECASE)
+# the label's other sections ("... Citronellol. Directions: Apply morning and evening.
+# Warnings: For external use only."; a store's "Key Ingredients: Retinol, Niacinamide" before
+# the full list, which would put them first and twice): no ingredients, up to the next
+# ingredients marker or the next line that reads as a list
+LABEL_SECTION = re.compile(
+    r"(?<![\w-])(?:directions(?:\s+for\s+use)?|how\s+to\s+use|warnings?|cautions?|uses|"
+    r"other\s+information|storage|keep\s+out\s+of\s+reach\s+of\s+children|"
+    r"(?:key|hero|star|featured|highlighted|notable)\s+ingr[eé]dients?)\s*:"
+    r"|(?<![\w-])questions(?:\s+or\s+comments)?\s*\?",
     re.IGNORECASE,
 )
 # where footnotes start: "Phenoxyethanol. *Hadasei-3.", "Linalool. *Plant origin", "Mica * Essential oil",
@@ -187,10 +209,17 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
         used = False
         section = "declared"
 
+    aside = False  # inside a label section (directions, warnings) until an ingredients marker
     for raw_line in lines:
         line = raw_line.strip()
         if not line:
             continue
+        if aside and _reads_as_list(line, is_known):
+            aside = False  # the list after a section ("How to use: ...", then the names)
+        if aside or ((":" in line or "?" in line) and LABEL_SECTION.search(line) is not None):
+            line, aside = _label_sections(line, aside, notes)
+            if not line.strip(" ,;."):
+                continue
         head = heading_of(line, is_known)
         if head is not None:
             start_component(head)
@@ -217,9 +246,15 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
                 and not (is_known and is_known(m.group(1))) and "(" not in line[: m.end()]:
             start_component(m.group(1).strip(" -*"))
             line = line[m.end():]
+        if line[:1] == "1" and _NUMBERED_FIRST.match(line) and _NUMBERED_SECOND.search(line):
+            # a numbered list ("1. Water 2. Glycerin 3. Niacinamide"): the numbers separate
+            line = _NUMBERED.sub(", ", line)
         if (len(line) < 200 or line.count(",") * 40 < len(line)) and is_prose(line):
-            notes.append(f"prose set aside: {line[:80]!r}")
-            continue
+            kept = _list_sentences(line, notes) if line.count(",") >= 2 else None
+            if kept is None:
+                notes.append(f"prose set aside: {line[:80]!r}")
+                continue
+            line = kept  # the list, its prose sentences set aside
         # "... Ingredients:" markers: text before the first one is a title or store text
         marker = INGREDIENTS_MARKER.search(line) if ("ngr" in line or "NGR" in line) else None
         if marker is not None:
@@ -228,6 +263,8 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
                 notes.append(f"text before 'Ingredients:' set aside: {before[:80]!r}")
                 line = line[marker.start():]
             line = INGREDIENTS_MARKER.sub(", ", line)
+        if "%" in line:
+            line = _PERCENT_PURPOSE.sub(r"\1, ", line)
         pos = 0
         maybe = "+/" in line or "ontain" in line or "ONTAIN" in line or "ontenir" in line
         for mc in MAY_CONTAIN.finditer(line) if maybe else ():
@@ -250,6 +287,75 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             segs.append(Segment(rest, comp, section))
             used = True
     return segs, components
+
+
+_NUMBERED_FIRST = re.compile(r"1[.)]\s+[A-Za-z]")
+_NUMBERED_SECOND = re.compile(r"\s2[.)]\s+[A-Za-z]")
+_NUMBERED = re.compile(r"(?:^|(?<=\s))\d{1,3}[.)]\s+(?=[A-Za-z])")
+
+
+def _label_sections(line: str, aside: bool, notes: list[str]) -> tuple[str, bool]:
+    """``line`` without its label sections (``LABEL_SECTION`` up to the next ingredients
+    marker, each reported), and whether a section is still open at its end (``aside``: one
+    was open when the line began)."""
+    kept: list[str] = []
+    pos = start = 0
+    while pos < len(line):
+        if aside:
+            m = INGREDIENTS_MARKER.search(line, pos)
+            end = len(line) if m is None else m.start()
+            text = line[start:end].strip(" ,;.")
+            if text:
+                notes.append(f"label text set aside: {text[:80]!r}")
+            if m is None:
+                break
+            aside = False
+            pos = end
+        else:
+            m = LABEL_SECTION.search(line, pos)
+            if m is None:
+                kept.append(line[pos:])
+                break
+            kept.append(line[pos:m.start()])
+            aside = True
+            start, pos = m.start(), m.end()  # (a marker inside "Key Ingredients:" is not one)
+    return ", ".join(k for k in kept if k.strip(" ,;.")), aside
+
+
+def _reads_as_list(line: str, is_known) -> bool:
+    """A line of at least three comma-separated pieces, two of them known names."""
+    if is_known is None or line.count(",") < 2:
+        return False
+    known = 0
+    for piece in line.split(","):
+        if is_known(piece.strip(" .;")):
+            known += 1
+            if known >= 2:
+                return True
+    return False
+
+
+def _list_sentences(line: str, notes: list[str]) -> str | None:
+    """A line that reads as prose as a whole but holds a list among its sentences ("Water
+    (Aqua), Glycerin, ..., Ethylhexylglycerin. Ingredients subject to change. Refer to
+    packaging for the most up-to-date list."): its sentences that are not prose (each
+    prose one reported), or None when none of them holds a list (two commas or more)."""
+    cuts = [m.end() for m in _SENTENCE.finditer(line) if _sentence_sub(m) != m.group(0)]
+    if not cuts:
+        return None
+    bounds = [0, *cuts, len(line)]
+    kept: list[str] = []
+    prose: list[str] = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        sentence = line[a:b].strip()
+        if not sentence:
+            continue
+        (prose if is_prose(sentence) else kept).append(sentence)
+    if not prose or not any(k.count(",") >= 2 for k in kept):
+        return None
+    for p in prose:
+        notes.append(f"prose set aside: {p[:80]!r}")
+    return " ".join(kept)
 
 
 # a retailer data system's product header between the parts of a kit (the Estee Lauder
