@@ -285,7 +285,7 @@ def not_a_name(printed: str) -> str | None:
         return None
     if _CODE.match(low):
         return "formula or batch code"
-    if _NOTE_TOKEN.search(low):
+    if len(low) <= 120 and "," not in low and _NOTE_TOKEN.search(low):
         return "note about the list (not an ingredient)"
     if _ARTICLE.search(low):
         return "part of an article (not a substance)"

@@ -250,7 +250,7 @@ def segments(lines: list[str], notes: list[str], is_known=None) -> tuple[list[Se
             # a numbered list ("1. Water 2. Glycerin 3. Niacinamide"): the numbers separate
             line = _NUMBERED.sub(", ", line)
         if (len(line) < 200 or line.count(",") * 40 < len(line)) and is_prose(line):
-            kept = _list_sentences(line, notes) if line.count(",") >= 2 else None
+            kept = _list_sentences(line, notes, is_known) if line.count(",") >= 2 else None
             if kept is None:
                 notes.append(f"prose set aside: {line[:80]!r}")
                 continue
@@ -335,11 +335,12 @@ def _reads_as_list(line: str, is_known) -> bool:
     return False
 
 
-def _list_sentences(line: str, notes: list[str]) -> str | None:
+def _list_sentences(line: str, notes: list[str], is_known=None) -> str | None:
     """A line that reads as prose as a whole but holds a list among its sentences ("Water
     (Aqua), Glycerin, ..., Ethylhexylglycerin. Ingredients subject to change. Refer to
     packaging for the most up-to-date list."): its sentences that are not prose (each
-    prose one reported), or None when none of them holds a list (two commas or more)."""
+    prose one reported), or None when none of them reads as a list (``_reads_as_list``:
+    a description's sentence with commas is no list)."""
     cuts = [m.end() for m in _SENTENCE.finditer(line) if _sentence_sub(m) != m.group(0)]
     if not cuts:
         return None
@@ -351,7 +352,7 @@ def _list_sentences(line: str, notes: list[str]) -> str | None:
         if not sentence:
             continue
         (prose if is_prose(sentence) else kept).append(sentence)
-    if not prose or not any(k.count(",") >= 2 for k in kept):
+    if not prose or not any(_reads_as_list(k, is_known) for k in kept):
         return None
     for p in prose:
         notes.append(f"prose set aside: {p[:80]!r}")
