@@ -6,7 +6,9 @@
 Reports products/s (wall clock, and per CPU-second, which is steadier on a shared machine)
 for a cold pass (empty token caches) and a warm pass (caches filled by
 the first pass, the steady state of a long batch run), the share of distinct lists, and
-the recognised share of declared mentions on the generated catalog. Not a test: timings
+the recognised share of declared mentions on the generated catalog; and the floor
+(``floor_products_per_cpu_s``): the same lists split on their commas into one cached
+``Mention`` per token and one ``ParsedList`` each, nothing else -- the output objects alone. Not a test: timings
 depend on the machine; compare figures from one run.
 
 ``--gc batch`` (the default) runs with the garbage-collector settings of a batch scoring
@@ -82,7 +84,31 @@ def run(rows: int, seed: int, with_fallback: bool = False, chunk: int = 0,
         out["recognised_share"] = round(recognised / max(declared, 1), 4)
         if label == "cold":
             base = reader  # the warm pass reuses the caches the cold pass filled
+    floor_cpu = _floor(texts, base._rows)
+    out["floor_cpu_s"] = round(floor_cpu, 2)
+    out["floor_products_per_cpu_s"] = round(rows / floor_cpu)
     return out
+
+
+def _floor(texts: list[str], rows: dict) -> float:
+    """CPU seconds of the least any parser with the contract's output does on this
+    interpreter: split each list on its commas, one dict look-up per token (the warm
+    pass's token cache, every token a hit), one ``Mention`` per token with its position and
+    one ``ParsedList`` per list -- no normalisation, no checks, no repair. What the parser
+    costs above this is its work; this much is the price of the output objects."""
+    from itertools import starmap
+
+    from recommender.inci.model import Mention, ParsedList
+
+    proto = next(iter(rows.values()))
+    get = rows.get
+    c0 = time.process_time()
+    for text in texts:
+        ms = list(starmap(Mention, [get(t.strip(), proto) for t in text.split(",")]))
+        for i, m in enumerate(ms, 1):
+            m.position = i
+        ParsedList(text=text, ingredients=ms)
+    return time.process_time() - c0
 
 
 def _aliases():
