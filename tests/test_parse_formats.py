@@ -152,6 +152,13 @@ def test_list_without_separators_keeps_unknown_words_as_printed():
     ("Huile Essentielle de Lavande Vraie", "essential_oil"),
     ("Cashmere Mist Fragrance", "fragrance"), ("Natural Cinnamon Flavor", "fragrance"),
     ("Miss Dior Eau de Parfum", "fragrance"), ("parfum of vanilla", "fragrance"),
+    # names other retailers print for what must wait after needling
+    ("Granactive Retinoid", "retinoid"), ("Bergamot Oil", "essential_oil"),
+    ("Tangerine Leaf Oil", "essential_oil"), ("Apricot Seed Powder", "physical_exfoliant"),
+    ("Jojoba Beads", "physical_exfoliant"), ("Microbeads", "physical_exfoliant"),
+    ("PHA", "pha"), ("Polyhydroxy Acids", "pha"),
+    # and what helps: the growth factors of post-needling serums
+    ("Growth Factors", "growth_factor"), ("EGF", "growth_factor"),
 ])
 def test_printed_name_says_what_it_is(text, cls):
     m = read_list(f"Water, {text}").ingredients[1]
@@ -163,6 +170,16 @@ def test_printed_name_says_what_it_is(text, cls):
 def test_printed_name_saying_free_of_is_not_flagged(text):
     for m in read_list(f"Water, {text}").ingredients:
         assert "fragrance" not in m.classes and "essential_oil" not in m.classes
+
+
+@pytest.mark.parametrize("text,cls", [
+    ("Rose Hip Oil", "essential_oil"), ("Orange Seed Oil", "essential_oil"),  # carrier oils
+    ("Oat Kernel Meal", "physical_exfoliant"),  # colloidal oatmeal soothes
+    ("Plant Growth Factors", "growth_factor"),
+])
+def test_printed_name_traps_are_not_classed(text, cls):
+    m = read_list(f"Water, {text}").ingredients[1]
+    assert cls not in m.classes
 
 
 @pytest.mark.parametrize("text,inci", [
@@ -290,3 +307,12 @@ def test_numbered_list():
     # a number inside a name is no numbering ("Vitamin B 3" is not "Vitamin B", "3")
     q = read_list("Water, Acid Red 33, Ceteareth-20")
     assert [m.raw for m in q.ingredients] == ["Water", "Acid Red 33", "Ceteareth-20"]
+
+
+def test_vitamin_abbreviation_and_inci_marker():
+    p = read_list("Ingredients (INCI): Aqua, Glycerin, Vit. E, Vit C, Vit B5")
+    assert [m.inci for m in p.ingredients] == ["AQUA", "GLYCERIN", "TOCOPHEROL",
+                                               "ASCORBIC ACID", "PANTHENOL"]
+    assert "vitamin_c" in p.ingredients[3].classes
+    assert p.ingredients[2].match_via == "rule"  # a general rewrite, counted apart
+    assert read_list("Vitis Vinifera Seed Oil").ingredients[0].inci == "VITIS VINIFERA SEED OIL"

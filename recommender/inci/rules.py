@@ -204,6 +204,10 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset(),
         g = _GLYPH_O.sub("O", _GLYPH_I.sub("I", s))
         if g != s:
             yield g, False
+    if s.startswith("VIT") and (v := _VIT.match(s)) is not None:
+        # "Vit. E", "Vit C", "Vit B5": the usual abbreviation of "Vitamin" (the alias table
+        # holds the vitamins' common names, "Vitamin E" -> TOCOPHEROL)
+        yield f"VITAMIN {v.group(1)}{v.group(2)}", False
     if s.startswith("L-") and len(s) > 6 and s[2].isalpha():
         # INCI names an amino acid's L-form without the descriptor ("L-Lysine HCl" is
         # LYSINE HCL); never the D- or DL-form
@@ -224,6 +228,9 @@ def rewrites(name: str, prefixes: frozenset[str] = frozenset(),
         base = " ".join(base.split())
         if base and base != stripped:
             yield base, False
+
+
+_VIT = re.compile(r"^VIT\.?\s*([A-K]\d{0,2})(\b.*)$")
 
 
 # -- printed text that is not an ingredient ---------------------------------------------------

@@ -42,7 +42,7 @@ MAY_CONTAIN = re.compile(
     re.IGNORECASE,
 )
 INGREDIENTS_MARKER = re.compile(
-    r"(?:\b(?:in)?active|\bother|\bnon-?medicinal|\bfull|\bcomplete)?\s*\bingr[eé]dients?\s*(?:list)?\s*:"
+    r"(?:\b(?:in)?active|\bother|\bnon-?medicinal|\bfull|\bcomplete)?\s*\bingr[eé]dients?\s*(?:\((?:inci|eu|us)\)\s*)?(?:list)?\s*:"
     # a drug-facts panel flattened without its colons ("Drug Facts Active ingredients
     # Purpose Zinc Oxide 18.6% Sunscreen Inactive ingredients Water, ..."): the table's
     # heading row, and "Inactive ingredients" before a capitalised name
