@@ -128,7 +128,8 @@ def test_reader_stops_runaway_records(tmp_path):
     assert sum(len(c.frame) for c in chunks) == 398
 
 
-@pytest.mark.parametrize("variant", ["bom_crlf", "utf16", "cr_only", "tsv", "gzip"])
+@pytest.mark.parametrize("variant", ["bom_crlf", "utf16", "cr_only", "tsv", "gzip", "semicolon",
+                                     "semicolon_cp1252"])
 def test_encodings_and_line_ends(tmp_path, rows, variant):
     df = rows.head(12)
     plain = tmp_path / "plain.csv"
@@ -142,6 +143,10 @@ def test_encodings_and_line_ends(tmp_path, rows, variant):
         write_csv(inp, df, newline=b"\r")
     elif variant == "tsv":
         df.to_csv(inp, sep="\t", index=False)
+    elif variant.startswith("semicolon"):
+        # a European spreadsheet export: ";" between fields, the header says so
+        enc = "cp1252" if variant.endswith("cp1252") else "utf-8-sig"
+        inp.write_bytes(df.to_csv(index=False, sep=";").encode(enc, errors="replace"))
     else:
         df.to_csv(inp, index=False, compression="gzip")
     ref = tmp_path / "ref.csv"
@@ -149,6 +154,8 @@ def test_encodings_and_line_ends(tmp_path, rows, variant):
     assert run("score", plain, "-o", ref, "--no-models").exit_code == 0
     res = run("score", inp, "-o", out, "--no-models")
     assert res.exit_code == 0, res.output
+    if variant.startswith("semicolon"):
+        assert "fields separated by semicolons (read from the header line)" in res.output
     sep = "\t" if variant == "tsv" else ","
     got = pd.read_csv(out, dtype=str, keep_default_na=False, sep=sep)
     pd.testing.assert_frame_equal(got, read_out(ref))

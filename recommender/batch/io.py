@@ -40,6 +40,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 from collections import deque
 from collections.abc import Iterator
@@ -264,7 +265,39 @@ def _dedupe_header(fields: list[str]) -> list[str]:
 
 
 def _sniff_delimiter(path: str) -> str:
+    """The separator an output file gets: a tab for .tsv, else a comma."""
     return "\t" if str(path).lower().removesuffix(".gz").endswith(".tsv") else ","
+
+
+_QUOTED = re.compile(r'"[^"]*"')
+_OTHER_SEPARATORS = (";", "\t", "|")
+
+
+def header_delimiter(path) -> str | None:
+    """The separator an input CSV uses, read off its header line: a comma whenever the header
+    holds one outside quotes, else the semicolon, tab or pipe it holds most (spreadsheet
+    exports in European locales write "product_id;name;ingredients"); None when the header
+    holds none of them (one column, or no file: the reader then says what is wrong)."""
+    try:
+        fh = _open_binary(path)
+    except OSError:
+        return None
+    try:
+        src = _Lines(fh, ReadStats())
+        line = ""
+        for line in src:
+            if line.strip():
+                break
+    except (OSError, EOFError, UnicodeError):
+        return None
+    finally:
+        fh.close()
+    outside = _QUOTED.sub("", line)
+    if "," in outside:
+        return ","
+    counts = {d: outside.count(d) for d in _OTHER_SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else None
 
 
 class CsvRecords:
@@ -275,8 +308,17 @@ class CsvRecords:
                  start_byte: int = 0, end_byte: int | None = None, header: list[str] | None = None,
                  first_row: int = 1, first_line: int = 1):
         self.path = str(path)
-        self.delimiter = delimiter or _sniff_delimiter(path)
         self.stats = stats or ReadStats()
+        if delimiter is None:
+            delimiter = _sniff_delimiter(path)
+            if delimiter == ",":
+                found = header_delimiter(path)
+                if found is not None and found != ",":
+                    delimiter = found
+                    name = {";": "semicolons", "\t": "tabs", "|": "pipes"}[found]
+                    self.stats.warnings.append(f"fields separated by {name} (read from the "
+                                               "header line)")
+        self.delimiter = delimiter
         self.max_record_lines = max_record_lines
         self.max_record_chars = max_record_chars
         self.header = header
