@@ -265,12 +265,12 @@ _CODE = re.compile(
 )
 
 
-# parts of an article, not substances: a candle's wick, a brush's bristles
 # a note about the list, not an ingredient: origin, "subject to change", "refer to the packaging"
 _NOTE_TOKEN = re.compile(
     r"^(?:made|manufactured|produced)\s+in\s+(?:the\s+)?[a-z][a-z .&-]{1,30}$|"
     r"\b(?:subject\s+to\s+change|(?:may|can)\s+(?:change|vary|differ)\b|"
     r"refer\s+to\s+(?:the\s+)?(?:product\s+)?packag|most\s+(?:up[-\s]to[-\s]date|current|recent)\b)")
+# parts of an article, not substances: a candle's wick, a brush's bristles
 _ARTICLE = re.compile(r"(?:^|\s)(?:wicks?|bristles|ferrules?|applicators?)$")
 # nutrition- and supplement-facts rows and dose fragments ("Serving Size - 1 Packet",
 # "Total Carbohydrate 1g (<1% DV*)", "800mcg RAE (200% DV*)"), a perfume's alcohol strength
