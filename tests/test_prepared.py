@@ -111,6 +111,32 @@ def test_kept_answers_per_stretch_of_time_equal_fresh_ones(prepared):
     assert len(mine) == len(intervals)            # one kept answer per stretch, not per hour
 
 
+@pytest.mark.parametrize("avoid", ["fragrance", "niacinamide, Limonene", "Linalool, Lanolin",
+                                   "unobtainium extract"])
+def test_avoid_list_answers_from_the_kept_ones_equal_fresh_ones(prepared, avoid):
+    """With an avoid-list (a rule that never closes) the verdicts and risk terms are the
+    kept answer without it, changed only on the products the list hits: what the table
+    computes afresh with those products' avoid ends at infinity, at every half day."""
+    from recommender.scoring.prepared import _with_avoid
+
+    for depth, pregnant in ((1.0, False), (0.5, True), (2.0, False)):
+        ctx = make_score_context(day=0, depth=depth, avoid=avoid, pregnant=pregnant)
+        table, outside = prepared._table(ctx)
+        assert outside
+        hits = prepared._avoid_hits(ctx.safety.avoid, ctx.active_protocol)
+        avoid_end = np.where(hits, np.inf, table.avoid_end)
+        for t in np.arange(0.0, 15.0, 0.5):
+            code, code_later, keep_now, keep_later = prepared._timed(table, t, ctx.weights)
+            c, c_later, k_later = _with_avoid(hits, code, code_later, keep_now, keep_later)
+            got = (c, c_later, keep_now, k_later)
+            fresh = table.timed(t, ctx.weights, avoid_end)
+            for a, b in zip(got, fresh, strict=True):
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+    if avoid != "unobtainium extract":
+        assert hits.any()
+
+
 def _candidates_by_sorting(mask, group, s, row, k, margin):
     """The definition candidate_rows implements, by sorting every row."""
     idx = np.flatnonzero(mask)

@@ -16,8 +16,10 @@ does not depend on the person:
   (``assess`` computes them independently of t; only ``open`` depends on t). The person's
   avoid-list is applied through an index of the same identities the engine matches
   (``_avoid_match``: class ids, canonical INCI, printed names), because its rule never
-  closes (``until: never``); a protocol whose avoid-list rule does close is assessed with
-  the avoid-list in the key instead.
+  closes (``until: never``): a request with an avoid-list takes the verdicts and risk terms
+  kept for the same table and time without it and changes only the products the list hits
+  (``_with_avoid``); a protocol whose avoid-list rule does close is assessed with the
+  avoid-list in the key instead.
 
 A request then evaluates verdicts and an approximate score for every product with numpy,
 picks the rows that can be in each list's top k (with a margin around the k-th score), and
@@ -512,14 +514,15 @@ class PreparedCatalog:
         n = len(self)
         table, outside = self._table(ctx)
         avoid_end = table.avoid_end
-        if outside:
-            avoid_end = np.where(self._avoid_hits(safety.avoid, ctx.active_protocol), np.inf,
-                                 avoid_end)
         t = safety.t
+        code, code_later, keep_now, keep_later = self._timed(table, t, w)
+        if outside:
+            hits = self._avoid_hits(safety.avoid, ctx.active_protocol)
+            avoid_end = np.where(hits, np.inf, avoid_end)
+            code, code_later, keep_later = _with_avoid(hits, code, code_later, keep_now,
+                                                       keep_later)
         never = np.isinf(avoid_end)
         sfd = np.where(never, np.nan, avoid_end)
-        code, code_later, keep_now, keep_later = \
-            table.timed(t, w, avoid_end) if outside else self._timed(table, t, w)
 
         use_models = ctx.use_models and self.models.base is default_models(True)
         x = np.full(n, np.nan)
@@ -708,6 +711,19 @@ class PreparedCatalog:
 
 
 VERDICTS = np.array(["suitable", "caution", "avoid"])
+
+
+def _with_avoid(hits: np.ndarray, code: np.ndarray, code_later: np.ndarray,
+                keep_now: np.ndarray, keep_later: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A safety table's timed answer (its own avoid ends) -> the answer with the person's
+    avoid-list, whose rule never closes: ``table.timed(t, w, where(hits, inf, avoid_end))``
+    without comparing every flag again. Only the products it hits change: never safe, so
+    avoid now and on the day they become usable (codes 2), and that day is t itself, so
+    their keep when safe is their keep now (the same comparisons of the same flags, summed
+    in the same order). Returns (code, code_later, keep_later); keep_now is unchanged."""
+    avoid = np.int8(2)
+    return (np.where(hits, avoid, code), np.where(hits, avoid, code_later),
+            np.where(hits, keep_now, keep_later))
 
 
 def _verdict_codes(t, avoid_end: np.ndarray, caution_end: np.ndarray) -> np.ndarray:
