@@ -110,6 +110,43 @@ def test_a_small_bound_keeps_few_answers_and_they_stay_right(prep):
         assert len(parts) <= 7
 
 
+def test_depths_typed_once_do_not_take_the_place_of_the_usual_ones(prep, monkeypatch):
+    """Re-worded answers are kept for the depths asked again and again: when the first depths
+    re-worded are one-offs of the same factor (0.51, 0.52, ... mm), and more come between the
+    usual 0.5 and 0.75 mm, those two end up kept (not re-worded again), and every answer
+    equals a fresh one."""
+    import recommender.scoring.kept as kept
+
+    reworded = []
+    real = kept._reworded
+    monkeypatch.setattr(kept, "_reworded", lambda *a: reworded.append(a[2]) or real(*a))
+    parts = SafetyParts(limit=100_000)
+    rows = list(range(0, len(prep), 4))
+    one_off = [round(0.51 + 0.01 * i, 2) for i in range(22)]
+    depths = [1.0, one_off[0], one_off[1]]           # the first depths seen are one-offs
+    for d in one_off[2:]:
+        depths += [0.5, d, 0.75]
+    for depth in depths:
+        ctx = make_score_context(day=2.0, depth=depth)
+        get = parts.getter(ctx, rows, prep._assessor(rows, ctx), None)
+        for i, row in enumerate(rows):
+            assert get(i, prep.parsed[row]) == _fresh_part(prep, row, ctx)
+    usual = [s for s in reworded if " 0.5 mm" in s or " 0.75 mm" in s]
+    assert reworded and usual                    # the usual depths were re-worded ...
+    n_usual = len(usual)
+    for depth in (0.5, 0.75, 0.5):
+        ctx = make_score_context(day=2.0, depth=depth)
+        get = parts.getter(ctx, rows, prep._assessor(rows, ctx), None)
+        for i, row in enumerate(rows):
+            assert get(i, prep.parsed[row]) == _fresh_part(prep, row, ctx)
+    # ... and then kept despite the one-off depths before and between them
+    assert len([s for s in reworded if " 0.5 mm" in s or " 0.75 mm" in s]) == n_usual
+    kept_suffixes = {s for entry in parts._kept.values() for slot in entry[3].values()
+                     if slot[2] is not None for s in slot[2][3]}
+    assert all(" 0.5 mm" in s or " 0.75 mm" in s for s in kept_suffixes)
+    assert len(kept_suffixes) == 2
+
+
 @pytest.mark.parametrize("avoid", ["fragrance", "niacinamide, Limonene", "Linalool",
                                    "unobtainium extract", "Dimethicone, essential oil"])
 def test_avoid_masks_are_the_engines_matches(prep, avoid):
