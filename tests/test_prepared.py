@@ -54,6 +54,25 @@ def test_recommend_equals_the_full_scoring_path(prepared, person, options):
         assert sum(fast["counts"][k] for k in ("use_now", "later", "avoid")) == len(prepared)
 
 
+def test_printed_prices_read_once_give_the_full_paths_answer(catalogs):
+    """Prices as a catalog prints them (text with a currency sign, a thousands comma, a
+    decimal comma, nothing, words) are parsed once per prepared catalog: the items' prices,
+    the budget's exclusions and counts are what recommend() gives reading them per row."""
+    df = catalogs("cosmetics_2017").iloc[:1500].reset_index(drop=True)
+    texts = ["$12.50", "1,234.5", "19,99", "", None, "N/A", "45", " 7.25 ", "£30", "free"]
+    df["price"] = [texts[i % len(texts)] for i in range(len(df))]
+    pc = PreparedCatalog(df, source="priced")
+    for person, options in [({"day": 2}, {"k": 20}), ({"day": 6, "depth": 0.5}, {"k": 15,
+                            "budget": 20.0}), ({"day": 1, "avoid": "fragrance"},
+                            {"k": 10, "budget": 1000.0})]:
+        ctx = make_score_context(**person)
+        fast = pc.recommend(ctx, with_flags=True, **options)
+        full = recommend(pc.frame, ctx, with_flags=True, **options)
+        assert _json(fast) == _json(full)
+        prices = {it["price"] for name in ("use_now", "later") for it in fast[name]}
+        assert len(prices - {None}) > 2
+
+
 def test_clinic_protocol_changes_the_prepared_answer_as_it_does_the_full_one(prepared):
     clinic = load_protocol(CLINIC)
     ctx = make_score_context(day=5.5, protocol=clinic)

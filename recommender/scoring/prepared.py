@@ -214,6 +214,22 @@ class PreparedCatalog:
         self._narrow = self.frame[list(dict.fromkeys(keep))].astype(object)
         self._narrow["input_row"] = self.frame["input_row"].astype("int64")
         self._narrow_cols = {c: self._narrow[c].to_numpy(dtype=object) for c in self._narrow.columns}
+        # Each product's price as the ranked items and the budget read it (recommend._price:
+        # the printed price parsed once per catalog, not per shown item and request; _price
+        # of a parsed price is that price), unless its column is read as something else too.
+        from recommender.recommend import ID_CANDIDATES as ITEM_IDS
+        from recommender.recommend import _first, _price
+
+        price_col = _first(self._narrow.columns, PRICE_CANDIDATES, self.columns.get("price"))
+        other = {*self.cols.values(), "input_row", "product_id", *BRAND_CANDIDATES, *ITEM_IDS,
+                 *(v for k, v in self.columns.items() if k != "price")}
+        self._prices: np.ndarray | None = None
+        if price_col is not None:
+            parsed = [_price(v) for v in self._narrow_cols[price_col]]
+            self._prices = np.array([np.nan if v is None else v for v in parsed], dtype=float)
+            self._prices.setflags(write=False)
+            if price_col not in other:
+                self._narrow_cols[price_col] = np.array(parsed, dtype=object)
         self.source = source
         self.demo = demo
         self._by_id: dict[str, int] = {}
@@ -662,7 +678,7 @@ class PreparedCatalog:
     def recommend(self, context=None, *, k: int = 10, budget: float | None = None,
                   strict: bool = False, with_flags: bool = False) -> dict:
         """``skinrec recommend --json`` over this catalog for one person (see module doc)."""
-        from recommender.recommend import PRICE_CANDIDATES, Recommender, _first, _price
+        from recommender.recommend import Recommender
 
         ctx = ScoreContext.coerce(context)
         rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=self.columns,
@@ -677,12 +693,7 @@ class PreparedCatalog:
         avoid = never | ~self.ok
         excluded = {"over_budget": 0, "no_price": 0}
         if budget is not None:
-            price_col = _first(self.frame.columns, PRICE_CANDIDATES, self.columns.get("price"))
-            if price_col is None:
-                prices = np.full(n, np.nan)
-            else:
-                prices = np.array([np.nan if (v := _price(x)) is None else v
-                                   for x in self.frame[price_col]], dtype=float)
+            prices = np.full(n, np.nan) if self._prices is None else self._prices
             no_price = np.isnan(prices)
             with np.errstate(invalid="ignore"):
                 over = ~no_price & (prices > budget)
