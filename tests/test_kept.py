@@ -221,3 +221,39 @@ def test_uptake_estimate_equals_the_per_term_sum(prep):
         got = prep._uptake(hours, depth)
         np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
         assert np.isfinite(got).sum() > 100
+
+
+def test_kept_benefit_terms_equal_fresh_ones_and_keep_the_times_asked_again(prep):
+    """The estimate's benefit terms kept per (time and depth, weights) are what a fresh
+    estimate gives, for whole and fractional days, several depths and without the models;
+    a time asked again is kept, one asked once is not (it would push out the common ones)."""
+    import recommender.scoring.prepared as P
+
+    def fresh(ctx):
+        kept, seen = prep._uptakes.copy(), prep._uptakes_seen.copy()
+        prep._uptakes.clear()
+        prep._uptakes_seen.clear()
+        try:
+            return prep.estimate(ctx)
+        finally:
+            prep._uptakes.clear()
+            prep._uptakes.update(kept)
+            prep._uptakes_seen.clear()
+            prep._uptakes_seen.update(seen)
+
+    prep._uptakes.clear()
+    prep._uptakes_seen.clear()
+    ctxs = [make_score_context(day=d, depth=depth, concerns=c)
+            for d in (0.0, 1.0, 2.5, 7.0) for depth in (0.5, 2.0) for c in ("", "acne")]
+    ctxs.append(make_score_context(day=3, use_models=False))
+    once = make_score_context(day=2.37, depth=1.23)
+    for ctx in ctxs + [once] + ctxs + ctxs[::-1]:
+        got, want = prep.estimate(ctx), fresh(ctx)
+        assert got.keys() == want.keys()
+        for k in want:
+            np.testing.assert_array_equal(got[k], want[k])
+    # 4 days x 2 depths, day 0 the same at both (every channel open), and no models
+    assert len(prep._uptakes) == min(P.UPTAKE_KEPT, 8)
+    f_once = list(prep._uptakes_seen)
+    assert len(f_once) == 1 and f_once[0] not in prep._uptakes    # asked once: not kept
+    assert all(not a.flags.writeable for _w, ans in prep._uptakes.values() for a in ans)
