@@ -12,15 +12,16 @@ JSON stays Flask's (``web.api.body`` reports the standard library's messages).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import Any
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
 OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-DICTS_KEPT = 20_000         # flag dicts whose text is kept (the scorer keeps as many, frame.py)
+DICTS_KEPT = 4000           # flag dicts whose text is kept, the last used (each held alive)
 
-_TEXTS: dict[int, tuple[dict, bytes]] = {}      # id -> (the dict, held: ids stay unique; text)
+_TEXTS: OrderedDict[int, tuple[dict, bytes]] = OrderedDict()    # id -> (the dict, its text)
 _LOCK = threading.Lock()
 
 
@@ -49,19 +50,23 @@ def shared_dicts(items: list) -> orjson.Fragment:
     ``_flag_dict`` and recommender.scoring.kept) as the JSON text :class:`OrjsonProvider`
     writes for it without indentation, each dict's text made once and kept: a recommend
     answer is ~60 kB, two thirds of it flags, and encoding them was ~2/3 of its encoding.
+    The last DICTS_KEPT used are kept: a dict re-worded for a depth asked once is used once
+    (and holding many such was ~100 MB per worker at 20,000).
 
     Only for answers encoded without indentation (see :func:`fragments_ok`); a dict must not
     change once it has been encoded here."""
     parts = []
-    for d in items:
-        got = _TEXTS.get(id(d))
-        if got is None or got[0] is not d:
-            got = (d, orjson.dumps(d, option=OPTIONS))
-            with _LOCK:
-                if len(_TEXTS) >= DICTS_KEPT:
-                    _TEXTS.clear()
-                _TEXTS[id(d)] = got
-        parts.append(got[1])
+    with _LOCK:
+        for d in items:
+            key = id(d)                 # unique while kept: the entry holds the dict
+            got = _TEXTS.get(key)
+            if got is not None and got[0] is d:
+                _TEXTS.move_to_end(key)
+            else:
+                got = _TEXTS[key] = (d, orjson.dumps(d, option=OPTIONS))
+                if len(_TEXTS) > DICTS_KEPT:
+                    _TEXTS.popitem(last=False)
+            parts.append(got[1])
     return orjson.Fragment(b"[" + b",".join(parts) + b"]")
 
 
