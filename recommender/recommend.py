@@ -126,8 +126,10 @@ class Recommender:
         never = np.asarray(cols["never_safe"], dtype=bool)
         verdict = np.asarray(cols["verdict"], dtype=object)
         sfd = np.asarray(cols["safe_from_day"], dtype=float)
-        allowed = ("suitable",) if self.strict else ("suitable", "caution")
-        now = ok & ~never & np.isin(verdict, allowed)
+        usable = verdict == "suitable"
+        if not self.strict:
+            usable |= verdict == "caution"
+        now = ok & ~never & usable
         later = ok & ~never & (verdict == "avoid") & ~np.isnan(sfd)
         avoid = never | ~ok
         if self.budget is not None:

@@ -110,6 +110,43 @@ def test_a_small_bound_keeps_few_answers_and_they_stay_right(prep):
         assert len(parts) <= 7
 
 
+def test_depths_typed_once_do_not_take_the_place_of_the_usual_ones(prep, monkeypatch):
+    """Re-worded answers are kept for the depths asked again and again: when the first depths
+    re-worded are one-offs of the same factor (0.51, 0.52, ... mm), and more come between the
+    usual 0.5 and 0.75 mm, those two end up kept (not re-worded again), and every answer
+    equals a fresh one."""
+    import recommender.scoring.kept as kept
+
+    reworded = []
+    real = kept._reworded
+    monkeypatch.setattr(kept, "_reworded", lambda *a: reworded.append(a[2]) or real(*a))
+    parts = SafetyParts(limit=100_000)
+    rows = list(range(0, len(prep), 4))
+    one_off = [round(0.51 + 0.01 * i, 2) for i in range(22)]
+    depths = [1.0, one_off[0], one_off[1]]           # the first depths seen are one-offs
+    for d in one_off[2:]:
+        depths += [0.5, d, 0.75]
+    for depth in depths:
+        ctx = make_score_context(day=2.0, depth=depth)
+        get = parts.getter(ctx, rows, prep._assessor(rows, ctx), None)
+        for i, row in enumerate(rows):
+            assert get(i, prep.parsed[row]) == _fresh_part(prep, row, ctx)
+    usual = [s for s in reworded if " 0.5 mm" in s or " 0.75 mm" in s]
+    assert reworded and usual                    # the usual depths were re-worded ...
+    n_usual = len(usual)
+    for depth in (0.5, 0.75, 0.5):
+        ctx = make_score_context(day=2.0, depth=depth)
+        get = parts.getter(ctx, rows, prep._assessor(rows, ctx), None)
+        for i, row in enumerate(rows):
+            assert get(i, prep.parsed[row]) == _fresh_part(prep, row, ctx)
+    # ... and then kept despite the one-off depths before and between them
+    assert len([s for s in reworded if " 0.5 mm" in s or " 0.75 mm" in s]) == n_usual
+    kept_suffixes = {s for entry in parts._kept.values() for slot in entry[3].values()
+                     if slot[2] is not None for s in slot[2][3]}
+    assert all(" 0.5 mm" in s or " 0.75 mm" in s for s in kept_suffixes)
+    assert len(kept_suffixes) == 2
+
+
 @pytest.mark.parametrize("avoid", ["fragrance", "niacinamide, Limonene", "Linalool",
                                    "unobtainium extract", "Dimethicone, essential oil"])
 def test_avoid_masks_are_the_engines_matches(prep, avoid):
@@ -184,3 +221,39 @@ def test_uptake_estimate_equals_the_per_term_sum(prep):
         got = prep._uptake(hours, depth)
         np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
         assert np.isfinite(got).sum() > 100
+
+
+def test_kept_benefit_terms_equal_fresh_ones_and_keep_the_times_asked_again(prep):
+    """The estimate's benefit terms kept per (time and depth, weights) are what a fresh
+    estimate gives, for whole and fractional days, several depths and without the models;
+    a time asked again is kept, one asked once is not (it would push out the common ones)."""
+    import recommender.scoring.prepared as P
+
+    def fresh(ctx):
+        kept, seen = prep._uptakes.copy(), prep._uptakes_seen.copy()
+        prep._uptakes.clear()
+        prep._uptakes_seen.clear()
+        try:
+            return prep.estimate(ctx)
+        finally:
+            prep._uptakes.clear()
+            prep._uptakes.update(kept)
+            prep._uptakes_seen.clear()
+            prep._uptakes_seen.update(seen)
+
+    prep._uptakes.clear()
+    prep._uptakes_seen.clear()
+    ctxs = [make_score_context(day=d, depth=depth, concerns=c)
+            for d in (0.0, 1.0, 2.5, 7.0) for depth in (0.5, 2.0) for c in ("", "acne")]
+    ctxs.append(make_score_context(day=3, use_models=False))
+    once = make_score_context(day=2.37, depth=1.23)
+    for ctx in ctxs + [once] + ctxs + ctxs[::-1]:
+        got, want = prep.estimate(ctx), fresh(ctx)
+        assert got.keys() == want.keys()
+        for k in want:
+            np.testing.assert_array_equal(got[k], want[k])
+    # 4 days x 2 depths, day 0 the same at both (every channel open), and no models
+    assert len(prep._uptakes) == min(P.UPTAKE_KEPT, 8)
+    f_once = list(prep._uptakes_seen)
+    assert len(f_once) == 1 and f_once[0] not in prep._uptakes    # asked once: not kept
+    assert all(not a.flags.writeable for _w, ans in prep._uptakes.values() for a in ans)

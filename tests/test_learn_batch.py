@@ -261,3 +261,42 @@ def test_product_absorption_many_equals_one_by_one(real_lists, t, depth, occlude
     assert A.product_absorption_many([], t) == []
     with pytest.raises(ValueError, match="t_hours"):
         A.product_absorption_many(parsed[:1], -1.0)
+
+
+def test_plan_rows_equal_one_by_one(real_lists):
+    """AbsorptionPlan.at for some rows (the web app's shown rows: any order, repeats, none)
+    gives product_absorption's numbers for those products, exactly, call after call (the
+    time-free part of the terms is taken once per plan)."""
+    from recommender.learn import absorption as A
+
+    _texts, _cats, parsed = real_lists
+    parsed = parsed[:300]
+    plan = A.AbsorptionPlan([p if p.found else None for p in parsed])
+    rng = np.random.default_rng(3)
+    cases = [(0.0, 1.0, False), (24.0, 0.5, False), (36.5, 2.0, True), (200.0, 1.5, False),
+             (12.0, 0.0, False)]
+    for t, depth, occluded in cases:
+        rows = rng.integers(0, len(parsed), 60).tolist() + [5, 5, 0]
+        for ask in (rows, rows[::-1][:7], []):
+            index, x = plan.at(t, depth_mm=depth, occluded=occluded, rows=ask)
+            assert len(index) == len(x) == len(ask)
+            for j, row in enumerate(ask):
+                res = A.product_absorption(parsed[row], t, depth_mm=depth, occluded=occluded,
+                                           curve_hours=None, detail=False)
+                want_i, want_x = res["absorption_index"], res["x_vs_intact"]
+                assert (math.isnan(index[j]) if want_i is None else index[j] == want_i)
+                assert (math.isnan(x[j]) if want_x is None else x[j] == want_x)
+        assert np.isfinite(plan.at(t, depth_mm=depth, occluded=occluded, rows=rows)[1]).any()
+
+
+def test_num_rounds_as_the_format_text():
+    from recommender.learn.absorption import _num
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([rng.uniform(0, 1e4, 20_000), 10 ** rng.uniform(-12, 12, 20_000),
+                             [0.0, -0.0, 1.0, 999999.5, 9999.5, 0.000123455, math.inf]])
+    for digits in (4, 6, 3):
+        for v in values.tolist():
+            assert _num(v, digits) == float(f"{v:.{digits}g}")
+        assert _num(values[:50], digits) == [float(f"{v:.{digits}g}") for v in values[:50]]
+    assert _num(None) is None and _num(np.float64(2.0)) == 2.0

@@ -54,6 +54,25 @@ def test_recommend_equals_the_full_scoring_path(prepared, person, options):
         assert sum(fast["counts"][k] for k in ("use_now", "later", "avoid")) == len(prepared)
 
 
+def test_printed_prices_read_once_give_the_full_paths_answer(catalogs):
+    """Prices as a catalog prints them (text with a currency sign, a thousands comma, a
+    decimal comma, nothing, words) are parsed once per prepared catalog: the items' prices,
+    the budget's exclusions and counts are what recommend() gives reading them per row."""
+    df = catalogs("cosmetics_2017").iloc[:1500].reset_index(drop=True)
+    texts = ["$12.50", "1,234.5", "19,99", "", None, "N/A", "45", " 7.25 ", "£30", "free"]
+    df["price"] = [texts[i % len(texts)] for i in range(len(df))]
+    pc = PreparedCatalog(df, source="priced")
+    for person, options in [({"day": 2}, {"k": 20}), ({"day": 6, "depth": 0.5}, {"k": 15,
+                            "budget": 20.0}), ({"day": 1, "avoid": "fragrance"},
+                            {"k": 10, "budget": 1000.0})]:
+        ctx = make_score_context(**person)
+        fast = pc.recommend(ctx, with_flags=True, **options)
+        full = recommend(pc.frame, ctx, with_flags=True, **options)
+        assert _json(fast) == _json(full)
+        prices = {it["price"] for name in ("use_now", "later") for it in fast[name]}
+        assert len(prices - {None}) > 2
+
+
 def test_clinic_protocol_changes_the_prepared_answer_as_it_does_the_full_one(prepared):
     clinic = load_protocol(CLINIC)
     ctx = make_score_context(day=5.5, protocol=clinic)
@@ -109,6 +128,32 @@ def test_kept_answers_per_stretch_of_time_equal_fresh_ones(prepared):
     assert len(intervals) > 3                     # the walk crossed window ends
     mine = [k for k in prepared._timed_kept if k[0] == id(table)]
     assert len(mine) == len(intervals)            # one kept answer per stretch, not per hour
+
+
+@pytest.mark.parametrize("avoid", ["fragrance", "niacinamide, Limonene", "Linalool, Lanolin",
+                                   "unobtainium extract"])
+def test_avoid_list_answers_from_the_kept_ones_equal_fresh_ones(prepared, avoid):
+    """With an avoid-list (a rule that never closes) the verdicts and risk terms are the
+    kept answer without it, changed only on the products the list hits: what the table
+    computes afresh with those products' avoid ends at infinity, at every half day."""
+    from recommender.scoring.prepared import _with_avoid
+
+    for depth, pregnant in ((1.0, False), (0.5, True), (2.0, False)):
+        ctx = make_score_context(day=0, depth=depth, avoid=avoid, pregnant=pregnant)
+        table, outside = prepared._table(ctx)
+        assert outside
+        hits = prepared._avoid_hits(ctx.safety.avoid, ctx.active_protocol)
+        avoid_end = np.where(hits, np.inf, table.avoid_end)
+        for t in np.arange(0.0, 15.0, 0.5):
+            code, code_later, keep_now, keep_later = prepared._timed(table, t, ctx.weights)
+            c, c_later, k_later = _with_avoid(hits, code, code_later, keep_now, keep_later)
+            got = (c, c_later, keep_now, k_later)
+            fresh = table.timed(t, ctx.weights, avoid_end)
+            for a, b in zip(got, fresh, strict=True):
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+    if avoid != "unobtainium extract":
+        assert hits.any()
 
 
 def _candidates_by_sorting(mask, group, s, row, k, margin):

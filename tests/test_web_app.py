@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from recommender import config
+from recommender import DISCLAIMER, config
 from web import create_app
 from web.params import today
 
@@ -429,6 +429,35 @@ def test_api_recommend_day1_never_recommends_an_open_avoid_window(client):
     assert client.post("/api/v1/recommend", json={"budget": -5}).status_code == 400
     cheap = client.post("/api/v1/recommend", json={"day": 7, "budget": 15, "k": 50}).get_json()
     assert cheap["use_now"] and all(it["price"] <= 15 for it in cheap["use_now"])
+
+
+@pytest.mark.parametrize("body", [
+    {"day": 1, "k": 50},
+    {"day": 2.5, "depth": 0.75, "concerns": ["acne", "redness"], "skin_type": "dry", "k": 50},
+    {"hours": 30, "depth": 1.5, "avoid": ["fragrance", "Limonene"], "pregnant": True, "k": 50},
+    {"day": 4, "depth": 0.6, "modality": "rf", "avoid": "niacinamide", "budget": 30.0},
+])
+def test_api_recommend_flags_kept_as_text_are_the_answer_encoded_whole(app, body):
+    """The recommend answer holds its items' flags as kept JSON text (web.json_provider
+    shared_dicts): byte for byte what encoding the whole answer gives, asked twice (the
+    second time from the kept text)."""
+    import orjson
+
+    from web import services
+    from web.json_provider import OPTIONS
+    from web.params import person_from
+    from web.state import get_state
+
+    client = app.test_client()
+    first = client.post("/api/v1/recommend", json=body)
+    again = client.post("/api/v1/recommend", json=body)
+    with app.app_context():
+        st = get_state()
+        whole = services.recommend_for(st, person_from(body, st.protocol),
+                                       k=body.get("k", 10), budget=body.get("budget"))
+    whole.setdefault("disclaimer", DISCLAIMER)
+    assert any(it["flags"] for name in ("use_now", "later", "avoid") for it in whole[name])
+    assert first.data == again.data == orjson.dumps(whole, option=OPTIONS)
 
 
 def test_api_score_ids_and_inline(client):

@@ -13,8 +13,10 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 
 from recommender import DISCLAIMER, __version__
+from recommender.recommend import LISTS
 from web import services
 from web.errors import ApiError
+from web.json_provider import fragments_ok, shared_dicts
 from web.params import Fields, person_from
 from web.state import get_state
 
@@ -94,6 +96,11 @@ def recommend():
     strict = f.boolean("strict")
     person = person_from(data, st.protocol)
     result = services.recommend_for(st, person, k=k, budget=budget, strict=strict)
+    if fragments_ok(current_app):
+        for name in LISTS:
+            for it in result[name]:
+                if "flags" in it:
+                    it["flags"] = shared_dicts(it["flags"])
     return _ok(result)
 
 

@@ -90,10 +90,14 @@ def recommend_for(state: AppState, person: Person, *, k: int = 10, budget: float
     """``skinrec recommend --json`` over the loaded catalog, plus dates and each item's flags."""
     result = state.catalog.recommend(person.ctx, k=k, budget=budget, strict=strict,
                                      with_flags=True)
+    dates: dict = {}            # safe_from_day -> its date (the items share a few days)
     for name in LISTS:
         for it in result[name]:
             it["product_id"] = str(it["product_id"])
-            it["safe_from_date"] = _iso(person.safe_from_date(it.get("safe_from_day")))
+            sfd = it.get("safe_from_day")
+            if sfd not in dates:
+                dates[sfd] = _iso(person.safe_from_date(sfd))
+            it["safe_from_date"] = dates[sfd]
     result["person"] = person.to_dict()
     result["catalog"] = catalog_info(state)
     return result

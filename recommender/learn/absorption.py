@@ -334,15 +334,22 @@ def _at(terms: dict, t, t_half: float, treated: bool):
             "x": x}
 
 
+_SIGNIFICANT = {4: "%.4g", 6: "%.6g"}
+
+
 def _num(v, digits: int = 6):
+    """``v`` (a number or an array) rounded to ``digits`` significant digits, through the
+    text ``f"{v:.{digits}g}"`` (printf's ``%g``: the same text, without building the format
+    each call)."""
     if v is None:
         return None
+    fmt = _SIGNIFICANT.get(digits) or f"%.{digits}g"
     if type(v) is float:
-        return float(f"{v:.{digits}g}")
+        return float(fmt % v)
     a = np.asarray(v, float)
     if a.ndim == 0:
-        return float(f"{float(a):.{digits}g}")
-    return [float(f"{x:.{digits}g}") for x in a]
+        return float(fmt % float(a))
+    return [float(fmt % x) for x in a]
 
 
 def ingredient_absorption(record, t_hours: float, *, depth_mm: float = 1.0,
@@ -564,54 +571,81 @@ class AbsorptionPlan:
         self.pair_key = np.asarray(pair_key, dtype=np.int64)
         self.pair_w = 1.0 / np.maximum(np.asarray(pair_pos, dtype=np.int64), 1)
         self.lengths = np.asarray(pair_len, dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)])
+        self._known: dict | None = None           # _known_pairs, taken on the first at()
 
     def __len__(self) -> int:
         return len(self.lengths)
 
+    def _known_pairs(self) -> tuple:
+        """Each product's known pairs (an index: every term :meth:`at` sums), in label order,
+        with what does not depend on the time, taken once per plan: per pair its intact and
+        channel permeability, weight, whether its intact term is modelled and the log of
+        that term; per product the sums of weights and of weighted log intact terms.
+        (np.bincount adds each product's terms in array order, so a sum taken here over the
+        whole catalog is the sum over any rows' pairs.)"""
+        got = self._known
+        if got is None:
+            n = len(self.lengths)
+            row = np.repeat(np.arange(n, dtype=np.int64), self.lengths)
+            sel = self.known[self.pair_key]
+            kk, wk, r = self.pair_key[sel], self.pair_w[sel], row[sel]
+            counts = np.bincount(r, minlength=n).astype(np.int64)
+            m = self.model[kk]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_intact = np.log10(self.intact[kk[m]] / KP_REF_CM_PER_H)
+            got = self._known = {
+                "intact": self.intact[kk], "channel": self.channel[kk], "w": wk, "model": m,
+                "counts": counts, "starts": np.concatenate([[0], np.cumsum(counts)[:-1]]),
+                "w_known": np.bincount(r, weights=wk, minlength=n),
+                "w_ratio": np.bincount(r[m], weights=wk[m], minlength=n),
+                "log_intact_sum": np.bincount(r[m], weights=wk[m] * log_intact, minlength=n),
+            }
+        return got
+
     def at(self, t_hours: float, *, depth_mm: float = 1.0, occluded: bool = False,
            rows: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(absorption_index, x_vs_intact) per product (``rows``: of those products only, in
-        that order), NaN where unknown."""
+        that order), NaN where unknown. Only the terms' open-channel part is computed per
+        call (:meth:`_known_pairs` holds the rest): the web app's prepared catalog asks for
+        the ~35 rows a request shows."""
         if t_hours < 0:
             raise ValueError("t_hours must be >= 0 (hours after the end of the treatment)")
         treated = depth_mm > 0
         f_now = math.exp(-LN2 * t_hours / t_half_hours(depth_mm, occluded)) if treated else 0.0
+        kp = self._known_pairs()
         if rows is None:
             n = len(self.lengths)
-            pk, w = self.pair_key, self.pair_w
-            row = np.repeat(np.arange(n, dtype=np.int64), self.lengths)
+            intact, channel, wk, m = kp["intact"], kp["channel"], kp["w"], kp["model"]
+            r = np.repeat(np.arange(n, dtype=np.int64), kp["counts"])
+            w_known, w_ratio, lis = kp["w_known"], kp["w_ratio"], kp["log_intact_sum"]
         else:
             rows = np.asarray(rows, dtype=np.int64)
             n = len(rows)
-            lens = self.lengths[rows]
-            row = np.repeat(np.arange(n, dtype=np.int64), lens)
-            # each chosen product's pairs, in label order
+            lens = kp["counts"][rows]
+            r = np.repeat(np.arange(n, dtype=np.int64), lens)
+            # each chosen product's known pairs, in label order
             take = np.arange(int(lens.sum()), dtype=np.int64) + np.repeat(
-                self.offsets[rows] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-            pk, w = self.pair_key[take], self.pair_w[take]
-        sel = self.known[pk]
-        r, wk, kk = row[sel], w[sel], pk[sel]
+                kp["starts"][rows] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+            intact, channel = kp["intact"][take], kp["channel"][take]
+            wk, m = kp["w"][take], kp["model"][take]
+            w_known, w_ratio = kp["w_known"][rows], kp["w_ratio"][rows]
+            lis = kp["log_intact_sum"][rows]
         log_neg = math.log10(NEGLIGIBLE_INDEX)
         with np.errstate(divide="ignore", invalid="ignore"):
-            idx = (self.intact[kk] + f_now * self.channel[kk]) / KP_REF_CM_PER_H
+            idx = (intact + f_now * channel) / KP_REF_CM_PER_H
             log_idx = np.where(idx > 0, np.log10(np.where(idx > 0, idx, 1.0)), log_neg)
             logsum = np.bincount(r, weights=wk * np.maximum(log_idx, log_neg), minlength=n)
-            w_known = np.bincount(r, weights=wk, minlength=n)
-            m = self.model[kk]
-            r, wk, kk, log_idx = r[m], wk[m], kk[m], log_idx[m]
-            log_intact = np.log10(self.intact[kk] / KP_REF_CM_PER_H)
-        ratio_logsum = np.bincount(r, weights=wk * log_idx, minlength=n)
-        log_intact_sum = np.bincount(r, weights=wk * log_intact, minlength=n)
-        w_ratio = np.bincount(r, weights=wk, minlength=n)
-        index = np.full(n, np.nan)
-        x = np.full(n, np.nan)
-        for j in np.flatnonzero(w_known).tolist():
-            index[j] = _num(10 ** (float(logsum[j]) / float(w_known[j])))
-            wr = float(w_ratio[j])
-            if wr:
-                x[j] = _num(10 ** ((float(ratio_logsum[j]) - float(log_intact_sum[j])) / wr), 4)
-        return index, x
+            ratio_logsum = np.bincount(r[m], weights=wk[m] * log_idx[m], minlength=n)
+        index = [math.nan] * n
+        x = [math.nan] * n
+        ls, wkn, rl, lsi, wr = (logsum.tolist(), w_known.tolist(), ratio_logsum.tolist(),
+                                lis.tolist(), w_ratio.tolist())
+        for j in range(n):
+            if wkn[j]:
+                index[j] = _num(10 ** (ls[j] / wkn[j]))
+                if wr[j]:
+                    x[j] = _num(10 ** ((rl[j] - lsi[j]) / wr[j]), 4)
+        return np.array(index, dtype=float), np.array(x, dtype=float)
 
 
 TYPICAL_ACTIVES = ("NIACINAMIDE", "ASCORBIC ACID", "RETINOL", "PANTHENOL",

@@ -23,7 +23,8 @@ request's scoring. That answer depends on the request only through
 :class:`SafetyParts` keeps them keyed by exactly that: one entry per (treatment, product)
 holding the product's sorted stage ends and one answer per stretch of t between them.
 Bounded: the last ``limit`` entries are kept (a few stretches each, each with at most
-REWORDED_KEPT re-worded answers).
+REWORDED_KEPT re-worded answers: the most used ones, so that depths typed once do not
+take the place of the usual ones).
 tests/test_kept.py compares kept answers with fresh ``safety_part(assess(...))`` on real
 products for every kind of context.
 """
@@ -39,6 +40,7 @@ from recommender.safety.engine import treatment_suffix
 from recommender.scoring.frame import SafetyPart, against_reasons, safety_part
 
 REWORDED_KEPT = 2       # re-worded answers kept per answer (the usual depths of its factor)
+SUFFIXES_COUNTED = 2000  # treatments whose requests are counted (then the rare ones forgotten)
 
 
 def avoid_key(avoid) -> str | None:
@@ -57,6 +59,7 @@ class SafetyParts:
         self.limit = limit
         self._kept: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._asked: dict[str, int] = {}      # treatment suffix -> requests that asked it
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -74,7 +77,13 @@ class SafetyParts:
         base = (id(protocol), protocol.factor(safety.depth_mm, safety.modality),
                 safety.modality, safety.pregnant, id(weights), detail)
         with_avoid = (*base, avoid_key(safety.avoid)) if hits is not None else base
-        kept, lock, limit = self._kept, self._lock, self.limit
+        kept, lock, limit, asked = self._kept, self._lock, self.limit, self._asked
+        with lock:
+            asked[suffix] = asked.get(suffix, 0) + 1
+            if len(asked) > SUFFIXES_COUNTED:        # forget the depths seldom asked
+                kept_counts = {k: n // 2 for k, n in asked.items() if n >= 2}
+                asked.clear()
+                asked.update(kept_counts)
 
         def get(i: int, parsed) -> SafetyPart:
             row = rows[i]
@@ -109,11 +118,26 @@ class SafetyParts:
             other = wording[3].get(suffix)
             if other is None:
                 other = _reworded(part, wording, suffix, max_r)
-                if len(wording[3]) < REWORDED_KEPT:
-                    wording[3][suffix] = other
+                with lock:
+                    _keep_reworded(wording[3], suffix, other, asked)
             return other
 
         return get
+
+
+def _keep_reworded(kept: dict, suffix: str, part: SafetyPart, asked: dict) -> None:
+    """Keep ``part`` (re-worded for ``suffix``) in ``kept`` (suffix -> part): while there is
+    room, or in place of the kept one whose treatment fewer requests asked (``asked``:
+    suffix -> requests), when ``suffix`` was asked by more. The usual depths of a factor are
+    asked again and again; a depth typed once (1.23 mm) is not, and must not take their
+    place (the first depths seen kept theirs for good, whichever they were)."""
+    if len(kept) < REWORDED_KEPT:
+        kept[suffix] = part
+        return
+    least = min(kept, key=lambda k: asked.get(k, 0))
+    if asked.get(least, 0) < asked.get(suffix, 0):
+        del kept[least]
+        kept[suffix] = part
 
 
 def _wording(a, part: SafetyPart):

@@ -10,14 +10,17 @@ does not depend on the person:
   predictions (they depend on the list and category only), the benefit classes, the
   absorption terms of every ingredient (recommender.learn.absorption ``AbsorptionPlan``:
   the shown rows' absorption at each request's time and depth, without a permeability
-  lookup per request);
+  lookup per request), and the estimate's benefit terms of every product for the times and
+  depths asked again and again (``_benefit_now``: a time asked once is not kept);
 - per (protocol, depth factor, modality, pregnancy) the safety engine's assessment of every
   product *without* a time: each flag's stages and the product's avoid/caution ends
   (``assess`` computes them independently of t; only ``open`` depends on t). The person's
   avoid-list is applied through an index of the same identities the engine matches
   (``_avoid_match``: class ids, canonical INCI, printed names), because its rule never
-  closes (``until: never``); a protocol whose avoid-list rule does close is assessed with
-  the avoid-list in the key instead.
+  closes (``until: never``): a request with an avoid-list takes the verdicts and risk terms
+  kept for the same table and time without it and changes only the products the list hits
+  (``_with_avoid``); a protocol whose avoid-list rule does close is assessed with the
+  avoid-list in the key instead.
 
 A request then evaluates verdicts and an approximate score for every product with numpy,
 picks the rows that can be in each list's top k (with a margin around the k-th score), and
@@ -74,7 +77,8 @@ ASSESSMENTS_KEPT = 5000      # (protocol, modality, pregnancy[, avoid], product)
 PARTS_KEPT = 8000            # (treatment, product) safety parts of shown rows: ~2-4 KB each
 FIT_TERMS_KEPT = 32          # learned terms' (w v, w) arrays: 160 kB each at 10k rows
 AVOID_HITS_KEPT = 64         # avoid-lists' product masks: 10 kB each at 10k rows
-UPTAKE_KEPT = 64             # absorption (x vs intact) arrays per process: 80 kB each at 10k rows
+UPTAKE_KEPT = 64             # (time and depth, weights) benefit terms: 240 kB each at 10k rows
+UPTAKE_SEEN = 128            # ... and the last asked but not kept (kept when asked again)
 TIMED_KEPT = 96              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
 
 
@@ -212,6 +216,22 @@ class PreparedCatalog:
         self._narrow = self.frame[list(dict.fromkeys(keep))].astype(object)
         self._narrow["input_row"] = self.frame["input_row"].astype("int64")
         self._narrow_cols = {c: self._narrow[c].to_numpy(dtype=object) for c in self._narrow.columns}
+        # Each product's price as the ranked items and the budget read it (recommend._price:
+        # the printed price parsed once per catalog, not per shown item and request; _price
+        # of a parsed price is that price), unless its column is read as something else too.
+        from recommender.recommend import ID_CANDIDATES as ITEM_IDS
+        from recommender.recommend import _first, _price
+
+        price_col = _first(self._narrow.columns, PRICE_CANDIDATES, self.columns.get("price"))
+        other = {*self.cols.values(), "input_row", "product_id", *BRAND_CANDIDATES, *ITEM_IDS,
+                 *(v for k, v in self.columns.items() if k != "price")}
+        self._prices: np.ndarray | None = None
+        if price_col is not None:
+            parsed = [_price(v) for v in self._narrow_cols[price_col]]
+            self._prices = np.array([np.nan if v is None else v for v in parsed], dtype=float)
+            self._prices.setflags(write=False)
+            if price_col not in other:
+                self._narrow_cols[price_col] = np.array(parsed, dtype=object)
         self.source = source
         self.demo = demo
         self._by_id: dict[str, int] = {}
@@ -220,6 +240,7 @@ class PreparedCatalog:
         self._lock = threading.Lock()
         self._tables: OrderedDict = OrderedDict()
         self._uptakes: OrderedDict = OrderedDict()
+        self._uptakes_seen: OrderedDict = OrderedDict()
         self._timed_kept: OrderedDict = OrderedDict()
         self._assessments: OrderedDict = OrderedDict()
         self._parts = SafetyParts(PARTS_KEPT)
@@ -509,31 +530,22 @@ class PreparedCatalog:
         products cost ~80 us and recommend does not read them)."""
         ctx = ScoreContext.coerce(context)
         safety, w = ctx.safety, ctx.weights
-        n = len(self)
         table, outside = self._table(ctx)
         avoid_end = table.avoid_end
-        if outside:
-            avoid_end = np.where(self._avoid_hits(safety.avoid, ctx.active_protocol), np.inf,
-                                 avoid_end)
         t = safety.t
+        code, code_later, keep_now, keep_later = self._timed(table, t, w)
+        if outside:
+            hits = self._avoid_hits(safety.avoid, ctx.active_protocol)
+            avoid_end = np.where(hits, np.inf, avoid_end)
+            code, code_later, keep_later = _with_avoid(hits, code, code_later, keep_now,
+                                                       keep_later)
         never = np.isinf(avoid_end)
         sfd = np.where(never, np.nan, avoid_end)
-        code, code_later, keep_now, keep_later = \
-            table.timed(t, w, avoid_end) if outside else self._timed(table, t, w)
 
         use_models = ctx.use_models and self.models.base is default_models(True)
-        x = np.full(n, np.nan)
-        if use_models and self.has_absorption and len(self.up_prod):
-            x = self._uptake(safety.hours, safety.depth_mm)
-        fl = w.absorption_floor
-        with np.errstate(invalid="ignore", divide="ignore"):
-            deliv = np.where(np.isnan(x) | (x < 1.0), 1.0, fl + (1.0 - fl) * (1.0 - 1.0 / x))
-        benefit = self._benefit_raw(w) * deliv
-
-        # sum of w_k v_k and of w_k over the terms known for each product; low_risk (always
-        # known) is added per score below.
-        num = w.benefit * np.nan_to_num(benefit)
-        den = np.where(np.isnan(benefit), 0.0, w.benefit)
+        # sum of w_k v_k and of w_k over the terms known for each product (the benefit's
+        # first, kept per time and depth); low_risk (always known) is added per score below.
+        num, den, benefit_out = self._benefit_now(safety, w, use_models)
         if use_models:
             terms = [self._fit_term(w, "gentleness", ())]
             if ctx.concerns:
@@ -566,8 +578,7 @@ class PreparedCatalog:
         when_safe = combine(keep_later, code_later)
         when_safe[never] = np.nan
         out = {"verdict_code": code, "never_safe": never, "safe_from_day": sfd,
-               "score": score, "score_when_safe": when_safe,
-               "benefit": np.where(self.found, np.round(benefit, 4), np.nan)}
+               "score": score, "score_when_safe": when_safe, "benefit": benefit_out}
         if with_verdicts:
             out = {"verdict": VERDICTS[code], **out}
         return out
@@ -630,17 +641,59 @@ class PreparedCatalog:
                 self._timed_kept.popitem(last=False)
         return ans
 
+    def _benefit_now(self, safety, weights, use_models: bool) -> tuple[np.ndarray, ...]:
+        """The benefit term's share of every product's weighted mean at this time and depth
+        (w b, and w where b is known) and the benefit itself as the estimate gives it (rounded
+        to 4 places, NaN where unread): person-independent but for the fraction of channels
+        still open (``f_now``: time and depth) and the weights. Kept (read-only) for the
+        UPTAKE_KEPT most recently asked (f_now, weights), each kept from the second time it is
+        asked among the last UPTAKE_SEEN not kept: most people ask about whole days after the
+        usual depths, and a time asked once (2.37 days after 1.23 mm) must not push those
+        out."""
+        f_now = None
+        if use_models and self.has_absorption and len(self.up_prod):
+            from recommender.learn.absorption import LN2, t_half_hours
+
+            f_now = math.exp(-LN2 * safety.hours / t_half_hours(safety.depth_mm))
+        key = (f_now, id(weights))
+        kept = self._uptakes
+        with self._lock:
+            got = kept.get(key)
+            if got is not None and got[0] is weights:
+                kept.move_to_end(key)
+                return got[1]
+        x = np.full(len(self), np.nan) if f_now is None else self._uptake_at(f_now)
+        fl = weights.absorption_floor
+        with np.errstate(invalid="ignore", divide="ignore"):
+            deliv = np.where(np.isnan(x) | (x < 1.0), 1.0, fl + (1.0 - fl) * (1.0 - 1.0 / x))
+        benefit = self._benefit_raw(weights) * deliv
+        ans = (weights.benefit * np.nan_to_num(benefit),
+               np.where(np.isnan(benefit), 0.0, weights.benefit),
+               np.where(self.found, np.round(benefit, 4), np.nan))
+        for a in ans:
+            a.setflags(write=False)
+        with self._lock:
+            seen = self._uptakes_seen
+            if key in seen:
+                del seen[key]
+                kept[key] = (weights, ans)
+                while len(kept) > UPTAKE_KEPT:
+                    kept.popitem(last=False)
+            else:
+                seen[key] = None
+                while len(seen) > UPTAKE_SEEN:
+                    seen.popitem(last=False)
+        return ans
+
     def _uptake(self, hours: float, depth_mm: float) -> np.ndarray:
         """x vs intact skin of every product at ``hours`` after a ``depth_mm`` treatment (see
-        the catalog's AbsorptionPlan); the last UPTAKE_KEPT answers are kept, since most people
-        ask about whole days after the usual depths."""
+        the catalog's AbsorptionPlan)."""
         from recommender.learn.absorption import LN2, t_half_hours
 
-        f_now = math.exp(-LN2 * hours / t_half_hours(depth_mm))
-        with self._lock:
-            got = self._uptakes.get(f_now)
-        if got is not None:
-            return got
+        return self._uptake_at(math.exp(-LN2 * hours / t_half_hours(depth_mm)))
+
+    def _uptake_at(self, f_now: float) -> np.ndarray:
+        """:meth:`_uptake` for a fraction of channels still open."""
         # 10 ** (sum w log10(.) / sum w) as exp(sum w ln(.) / sum w): numpy's natural log is
         # vectorised, its log10 is not; taken once per distinct ratio, summed per product
         # by a sparse product (1.5 -> 0.3 ms at 10k products; the estimate is approximate
@@ -649,17 +702,12 @@ class PreparedCatalog:
         with np.errstate(invalid="ignore", divide="ignore"):
             x = np.where(self.up_wsum > 0, np.exp(s / np.where(self.up_wsum > 0,
                                                                self.up_wsum, 1)), np.nan)
-        x.setflags(write=False)
-        with self._lock:
-            self._uptakes[f_now] = x
-            while len(self._uptakes) > UPTAKE_KEPT:
-                self._uptakes.popitem(last=False)
         return x
 
     def recommend(self, context=None, *, k: int = 10, budget: float | None = None,
                   strict: bool = False, with_flags: bool = False) -> dict:
         """``skinrec recommend --json`` over this catalog for one person (see module doc)."""
-        from recommender.recommend import PRICE_CANDIDATES, Recommender, _first, _price
+        from recommender.recommend import Recommender
 
         ctx = ScoreContext.coerce(context)
         rec = Recommender(ctx, k=k, budget=budget, strict=strict, columns=self.columns,
@@ -674,12 +722,7 @@ class PreparedCatalog:
         avoid = never | ~self.ok
         excluded = {"over_budget": 0, "no_price": 0}
         if budget is not None:
-            price_col = _first(self.frame.columns, PRICE_CANDIDATES, self.columns.get("price"))
-            if price_col is None:
-                prices = np.full(n, np.nan)
-            else:
-                prices = np.array([np.nan if (v := _price(x)) is None else v
-                                   for x in self.frame[price_col]], dtype=float)
+            prices = np.full(n, np.nan) if self._prices is None else self._prices
             no_price = np.isnan(prices)
             with np.errstate(invalid="ignore"):
                 over = ~no_price & (prices > budget)
@@ -708,6 +751,19 @@ class PreparedCatalog:
 
 
 VERDICTS = np.array(["suitable", "caution", "avoid"])
+
+
+def _with_avoid(hits: np.ndarray, code: np.ndarray, code_later: np.ndarray,
+                keep_now: np.ndarray, keep_later: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A safety table's timed answer (its own avoid ends) -> the answer with the person's
+    avoid-list, whose rule never closes: ``table.timed(t, w, where(hits, inf, avoid_end))``
+    without comparing every flag again. Only the products it hits change: never safe, so
+    avoid now and on the day they become usable (codes 2), and that day is t itself, so
+    their keep when safe is their keep now (the same comparisons of the same flags, summed
+    in the same order). Returns (code, code_later, keep_later); keep_now is unchanged."""
+    avoid = np.int8(2)
+    return (np.where(hits, avoid, code), np.where(hits, avoid, code_later),
+            np.where(hits, keep_now, keep_later))
 
 
 def _verdict_codes(t, avoid_end: np.ndarray, caution_end: np.ndarray) -> np.ndarray:
