@@ -75,13 +75,10 @@ _PURPOSE = re.compile(
     r"antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?|purpose)\b.*$",
     re.IGNORECASE,
 )
-# a drug-facts table flattened into the list, its "Purpose" column glued to the names
-# (Sephora P481164: "Purpose Avobenzone 2.0%, Sunscreen Homosalate 5.0%, ..."; "Zinc Oxide
-# 18.6% Sunscreen"): the column heading and the purposes are no part of the active's name
-_PURPOSE_WORDS = split.PURPOSE_WORDS
-_PURPOSE_LEAD = re.compile(r"^(?:" + _PURPOSE_WORDS + r"\s+)+(?=\S)", re.IGNORECASE)
-_PURPOSE_TAIL = re.compile(r"(?<=\S)(?:\s+" + _PURPOSE_WORDS + r")+$", re.IGNORECASE)
-_PURPOSE_ONLY = re.compile(r"(?:" + _PURPOSE_WORDS + r"\s*)+", re.IGNORECASE)
+# a token holding only a drug-facts table's column heading or purposes ("Purpose
+# Sunscreen"); glued to an active ("Purpose Avobenzone 2.0%") they are a general rewrite
+# (``rules``)
+_PURPOSE_ONLY = re.compile(r"(?:" + split.PURPOSE_WORDS + r"\s*)+", re.IGNORECASE)
 _ESSENTIAL = re.compile(r"\s*\bessential\s+oils?\b", re.IGNORECASE)
 _SHARED_SUFFIX = re.compile(
     r"(?:CO|CROSS)?POLYMERS?$|TRIGLYCERIDES?$|GLYCERIDES?$|ESTERS?$|SILICATE$|"
@@ -561,13 +558,6 @@ def _token(raw: str, canon: Canonicalizer):
     if _PURPOSE_ONLY.fullmatch(name):
         return f"drug-facts column set aside: {printed[:80]!r}"
     match, whole, alts = _resolve(name, canon)
-    if match.kind is None and (percent is not None or " " in name):
-        bare = _PURPOSE_TAIL.sub("", _PURPOSE_LEAD.sub("", name))
-        if bare != name:
-            # a drug-facts column word glued to an active: read the active when it is known
-            found, found_whole, found_alts = _resolve(bare, canon)
-            if found.kind is not None:
-                name, match, whole, alts = bare, found, found_whole, found_alts
     return printed, name, percent, match, alts, whole and match.kind is not None
 
 

@@ -79,15 +79,19 @@ _SPLIT = re.compile(r"^([^()]+?)\s*\(([^()]+)\)\s*([^()]*)$")
 _BINOMIAL = re.compile(r"^[A-Z][A-Z\-]+ [A-Z][A-Z\-]+(?: [A-Z][A-Z\-]+)?$")
 _OF = re.compile(r"^(EXTRACTS?|OIL) OF (.+)$")
 _AS = re.compile(r"^(.+?) AS (.+)$")
+# a drug-facts table's purpose column printed after or before an active ("Octocrylene 10%
+# Sunscreen"; Sephora P481164: "Purpose Avobenzone 2.0%, Sunscreen Homosalate 5.0%")
+_PURPOSES = (r"PURPOSES?|(?:OTC )?SUNSCREENS?|SKIN PROTECTANTS?|ACNE (?:TREATMENT|MEDICATION)|"
+             r"ANTI-?ACNE|ANTIPERSPIRANTS?|ANTI-?DANDRUFF|ANALGESICS?|ANTISEPTICS?|ASTRINGENTS?")
 _TRAILING = re.compile(
-    r"\s+(?:USP|NF|BP|EP|FCC|PH\.? ?EUR\.?|PURE|EXTRA PURE|(?:OTC )?SUNSCREEN|SKIN PROTECTANT|"
+    r"\s+(?:USP|NF|BP|EP|FCC|PH\.? ?EUR\.?|PURE|EXTRA PURE|" + _PURPOSES + r"|"
     r"FORMULA\s*#?\s*[\w\-/]+|\d+(?:[.,]\d+)?\s*PERCENT|\d+(?:[.,]\d+)?\s*(?:MG|MCG|G|IU)\b.*"
     r"|VOL)\.?$")
 _GLYPH_I = re.compile(r"(?<![A-Z0-9])L(?=[BCDFGHJKLMNPQRSTVWXZ])")
 _GLYPH_O = re.compile(r"(?<=\d-)0(?=-)")
 _LEADING = re.compile(
     r"^(?:(?:[A-Z]+S?[- ]FREE|FOOD[- ]GRADE|COSMETIC[- ]GRADE|PHARMACEUTICAL[- ]GRADE|"
-    r"ALL[- ]NATURAL|100 ?%)\s+)+")
+    r"ALL[- ]NATURAL|100 ?%|" + _PURPOSES + r")\s+)+")
 
 
 def _part_tail(words: list[str]) -> tuple[list[str], str | None, bool]:
