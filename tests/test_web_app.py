@@ -439,7 +439,7 @@ def test_api_recommend_day1_never_recommends_an_open_avoid_window(client):
 ])
 def test_api_recommend_flags_kept_as_text_are_the_answer_encoded_whole(app, body):
     """The recommend answer holds its items' flags as kept JSON text (web.json_provider
-    shared_dicts): byte for byte what encoding the whole answer gives, asked twice (the
+    shared_lists): byte for byte what encoding the whole answer gives, asked twice (the
     second time from the kept text)."""
     import orjson
 

@@ -16,7 +16,7 @@ from recommender import DISCLAIMER, __version__
 from recommender.recommend import LISTS
 from web import services
 from web.errors import ApiError
-from web.json_provider import fragments_ok, shared_dicts
+from web.json_provider import fragments_ok, shared_lists
 from web.params import Fields, person_from
 from web.state import get_state
 
@@ -97,10 +97,9 @@ def recommend():
     person = person_from(data, st.protocol)
     result = services.recommend_for(st, person, k=k, budget=budget, strict=strict)
     if fragments_ok(current_app):
-        for name in LISTS:
-            for it in result[name]:
-                if "flags" in it:
-                    it["flags"] = shared_dicts(it["flags"])
+        items = [it for name in LISTS for it in result[name] if "flags" in it]
+        for it, text in zip(items, shared_lists([it["flags"] for it in items]), strict=True):
+            it["flags"] = text
     return _ok(result)
 
 

@@ -1,7 +1,7 @@
 """JSON answers encoded with orjson: the API's answers are large (a recommend answer with
 its flags is ~60 kB), and the standard library's encoder took ~10 % of a request's CPU.
-The flags of a recommend answer's items are shared dicts: :func:`shared_dicts` keeps each
-one's text, and the answer holds them as orjson fragments.
+The flags of a recommend answer's items are shared dicts: :func:`shared_lists` keeps each
+list's text, and the answer holds them as orjson fragments.
 
 Same JSON as Flask's default provider (keys sorted, compact, dates and dataclasses through
 Flask's ``default``), except that text is UTF-8 rather than \\u-escaped and a non-finite float
@@ -19,10 +19,13 @@ import orjson
 from flask.json.provider import DefaultJSONProvider
 
 OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-DICTS_KEPT = 4000           # flag dicts whose text is kept, the last used (each held alive)
+LISTS_KEPT = 4000           # flag lists whose text is kept, the last used (each held alive)
 
-_TEXTS: OrderedDict[int, tuple[dict, bytes]] = OrderedDict()    # id -> (the dict, its text)
+# (id of each dict, in order) -> (the dicts, the list's text). An entry holds its dicts alive,
+# so no other object can take their ids while it is kept: equal keys mean the same dicts.
+_TEXTS: OrderedDict[tuple[int, ...], tuple[tuple, orjson.Fragment]] = OrderedDict()
 _LOCK = threading.Lock()
+_EMPTY = orjson.Fragment(b"[]")
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -44,34 +47,40 @@ class OrjsonProvider(DefaultJSONProvider):
         return opt
 
 
-def shared_dicts(items: list) -> orjson.Fragment:
-    """A list of shared, read-only dicts (the flags of a recommend answer's items: the
-    scorer hands out the same dict for the same flag, recommender.scoring.frame
-    ``_flag_dict`` and recommender.scoring.kept) as the JSON text :class:`OrjsonProvider`
-    writes for it without indentation, each dict's text made once and kept: a recommend
-    answer is ~60 kB, two thirds of it flags, and encoding them was ~2/3 of its encoding.
-    The last DICTS_KEPT used are kept: a dict re-worded for a depth asked once is used once
-    (and holding many such was ~100 MB per worker at 20,000).
+def shared_lists(lists: list[list]) -> list[orjson.Fragment]:
+    """Lists of shared, read-only dicts (the flags of a recommend answer's items: the scorer
+    hands out the same dicts for the same flags, recommender.scoring.frame ``_flag_dict`` and
+    recommender.scoring.kept) as the JSON text :class:`OrjsonProvider` writes for each list
+    without indentation, each list's text made once and kept: a recommend answer is ~60 kB,
+    two thirds of it flags, and encoding them was ~2/3 of its encoding. A product shown
+    again in the same context holds the same flag dicts, so its list is one look-up (a
+    look-up per dict was ~5 % of a worker's time under load). The last LISTS_KEPT used are
+    kept: a list re-worded for a depth asked once is used once (and holding many such was
+    ~100 MB per worker at 20,000 dicts).
 
     Only for answers encoded without indentation (see :func:`fragments_ok`); a dict must not
     change once it has been encoded here."""
-    parts = []
+    out = []
     with _LOCK:
-        for d in items:
-            key = id(d)                 # unique while kept: the entry holds the dict
+        for items in lists:
+            if not items:
+                out.append(_EMPTY)
+                continue
+            key = tuple(map(id, items))
             got = _TEXTS.get(key)
-            if got is not None and got[0] is d:
+            if got is not None:
                 _TEXTS.move_to_end(key)
             else:
-                got = _TEXTS[key] = (d, orjson.dumps(d, option=OPTIONS))
-                if len(_TEXTS) > DICTS_KEPT:
+                text = b",".join([orjson.dumps(d, option=OPTIONS) for d in items])
+                got = _TEXTS[key] = (tuple(items), orjson.Fragment(b"[" + text + b"]"))
+                if len(_TEXTS) > LISTS_KEPT:
                     _TEXTS.popitem(last=False)
-            parts.append(got[1])
-    return orjson.Fragment(b"[" + b",".join(parts) + b"]")
+            out.append(got[1])
+    return out
 
 
 def fragments_ok(app) -> bool:
     """Whether ``app`` encodes its answers with OrjsonProvider and no indentation (the text
-    of :func:`shared_dicts` is then the text the answer would hold)."""
+    of :func:`shared_lists` is then the text the answer would hold)."""
     provider = app.json
     return isinstance(provider, OrjsonProvider) and provider._options({}) == OPTIONS

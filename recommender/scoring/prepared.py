@@ -108,6 +108,10 @@ class _CachedModels:
     def __init__(self, base, rows: dict, fit: dict[str, np.ndarray]):
         self.base, self.rows, self.fit = base, rows, fit
         self.plan = None            # the catalog's AbsorptionPlan, when the model is there
+        # every column side by side: a request's rows are taken with one index, not one
+        # per column (~20)
+        self._names = list(fit)
+        self._mat = np.column_stack([fit[c] for c in self._names]) if fit else None
 
     def __getattr__(self, name):          # versions, has_concerns, problems ...
         return getattr(self.base, name)
@@ -118,7 +122,8 @@ class _CachedModels:
             return self.base.predict(texts, categories, parsed, t_hours=t_hours,
                                      depth_mm=depth_mm)
         at = np.asarray(keys, dtype=np.int64)
-        out = {c: self.fit[c][at].copy() for c in self.fit}
+        got = self._mat[at]
+        out = {c: got[:, j] for j, c in enumerate(self._names)}
         n = len(texts)
         out["absorption_index"] = np.full(n, np.nan)
         out["absorption_x_vs_intact"] = np.full(n, np.nan)
