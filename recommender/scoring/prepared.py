@@ -43,6 +43,7 @@ product_ids=None) -> DataFrame``; ``pc.product(product_id) -> dict | None``.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections import OrderedDict
@@ -158,8 +159,16 @@ class _SafetyTable:
         self.flag_pw = np.asarray(pw, dtype=float)
         self.flag_avoid = np.asarray(sev_avoid, dtype=bool)
         self.flag_end = np.asarray(end, dtype=float)
-        # every comparison estimate makes with t is against one of these
+        # every comparison estimate makes with t is against one of these (and as a list:
+        # bisect finds a request's interval without numpy's per-call cost)
         self.ends = np.unique(np.concatenate([self.flag_end, self.avoid_end, self.caution_end]))
+        self.ends_list = self.ends.tolist()
+        # the estimate's never_safe and safe_from_day with the table's own avoid ends, the
+        # same for every request (read-only: the estimates of all requests share them)
+        self.never = np.isinf(self.avoid_end)
+        self.safe_from_day = np.where(self.never, np.nan, self.avoid_end)
+        self.never.setflags(write=False)
+        self.safe_from_day.setflags(write=False)
 
     def timed(self, t: float, weights, avoid_end: np.ndarray) -> tuple[np.ndarray, ...]:
         """(verdict codes at t, verdict codes when safe, keep now, keep when safe) per
@@ -272,6 +281,7 @@ class PreparedCatalog:
         self.parsed = [cache[t] for t in self.texts]
         self.reader = _CachedReader(reader, cache)
         self.found = np.fromiter((p.found for p in self.parsed), dtype=bool, count=n)
+        self.unread_rows = np.flatnonzero(~self.found)    # the estimate's NaN rows
         self.row = f["input_row"].to_numpy(dtype=np.int64)
         n_ing = np.fromiter((len(p.ingredients) for p in self.parsed), dtype=float, count=n)
         # each product's unrecognised names (read-only; score_columns would rebuild them)
@@ -317,6 +327,9 @@ class PreparedCatalog:
             self.up_prod = pair_row[sel]
             self.up_w = plan.pair_w[sel]
             self.up_wsum = np.bincount(self.up_prod, weights=self.up_w, minlength=n)
+            # _uptake_at's divisor (1 where a product has no terms) and those products
+            self.up_div = np.where(self.up_wsum > 0, self.up_wsum, 1)
+            self.up_none = np.flatnonzero(~(self.up_wsum > 0))
             # the terms' few distinct (channel, intact) pairs, and which product weighs
             # which how much: a request takes the log of ~700 ratios, not of ~110k terms
             keys, which = np.unique(plan.pair_key[sel], return_inverse=True)
@@ -536,52 +549,58 @@ class PreparedCatalog:
         ctx = ScoreContext.coerce(context)
         safety, w = ctx.safety, ctx.weights
         table, outside = self._table(ctx)
-        avoid_end = table.avoid_end
-        t = safety.t
-        code, code_later, keep_now, keep_later = self._timed(table, t, w)
+        code, code_later, keep_now, keep_later, scale, scale_later = \
+            self._timed(table, safety.t, w)
+        never, sfd = table.never, table.safe_from_day
         if outside:
+            # the hit products' avoid end is infinite: never safe, no safe-from day, avoid
+            # now (gate 0 where read), no score when safe
             hits = self._avoid_hits(safety.avoid, ctx.active_protocol)
-            avoid_end = np.where(hits, np.inf, avoid_end)
             code, code_later, keep_later = _with_avoid(hits, code, code_later, keep_now,
                                                        keep_later)
-        never = np.isinf(avoid_end)
-        sfd = np.where(never, np.nan, avoid_end)
+            never = never | hits
+            sfd = np.where(hits, np.nan, sfd)
+            scale = np.where(hits & self.found, 0.0, scale)
+            scale_later = np.where(hits, np.nan, scale_later)
 
         use_models = ctx.use_models and self.models.base is default_models(True)
         # sum of w_k v_k and of w_k over the terms known for each product (the benefit's
-        # first, kept per time and depth); low_risk (always known) is added per score below.
+        # and gentleness's first, kept per time and depth); low_risk (always known) is added
+        # per score below.
         num, den, benefit_out = self._benefit_now(safety, w, use_models)
+        terms = []
         if use_models:
-            terms = [self._fit_term(w, "gentleness", ())]
             if ctx.concerns:
                 terms.append(self._fit_term(w, "concern_fit", tuple(
                     CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns)))
             if ctx.skin_types:
                 terms.append(self._fit_term(w, "skin_fit", tuple(
                     SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types)))
-            for add_num, add_den in terms:
-                num = num + add_num
-                den = den + add_den
-        gates100 = 100.0 * np.array([1.0, w.caution_factor, 0.0])   # suitable, caution, avoid
-        unread = ~self.found
+        if terms:
+            # the first sum is new (the kept arrays are read-only), the others add in place:
+            # the same sums in the same order
+            num, den = num + terms[0][0], den + terms[0][1]
+            for add_num, add_den in terms[1:]:
+                num += add_num
+                den += add_den
+        dn = den + w.low_risk
 
-        def combine(low_risk: np.ndarray, codes: np.ndarray) -> np.ndarray:
-            nm = num + w.low_risk * low_risk
-            dn = den + w.low_risk
+        def combine(low_risk: np.ndarray, scale: np.ndarray) -> np.ndarray:
+            # num + w.low_risk * low_risk, in one new array (a sum and a product commute
+            # bit for bit), then in place
+            raw = np.multiply(low_risk, w.low_risk)
+            raw += num
             if w.low_risk > 0:                  # den >= 0: every dn > 0
-                raw = np.divide(nm, dn, out=nm)
+                np.divide(raw, dn, out=raw)
             else:
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    raw = np.where(dn > 0, nm / np.where(dn > 0, dn, 1), 0.0)
+                    raw = np.where(dn > 0, raw / np.where(dn > 0, dn, 1), 0.0)
             np.clip(raw, 0, 1, out=raw)
-            out = np.multiply(gates100[codes], raw, out=raw)
-            np.round(out, 1, out=out)
-            out[unread] = np.nan
-            return out
+            raw *= scale                        # the verdict's gate x 100, NaN: no score
+            return np.round(raw, 1, out=raw)
 
-        score = combine(keep_now, code)
-        when_safe = combine(keep_later, code_later)
-        when_safe[never] = np.nan
+        score = combine(keep_now, scale)
+        when_safe = combine(keep_later, scale_later)
         out = {"verdict_code": code, "never_safe": never, "safe_from_day": sfd,
                "score": score, "score_when_safe": when_safe, "benefit": benefit_out}
         if with_verdicts:
@@ -602,20 +621,22 @@ class PreparedCatalog:
                 self._fit_terms.move_to_end(key)
                 return got[1], got[2]
         if term == "gentleness":
-            v = self.fit["gentleness"]
+            v = self.fit["gentleness"].copy()
         else:
             # the mean of contiguous columns (a strided mean over the matrix is 5x the time;
             # the sum's order may differ in the last bit: the estimate is approximate)
             names = CONCERN_COLUMNS if term == "concern_fit" else SKIN_COLUMNS
-            v = self.fit[names[cols[0]]]
+            v = self.fit[names[cols[0]]].copy()
+            for j in cols[1:]:
+                v += self.fit[names[j]]
             if len(cols) > 1:
-                v = v.copy()
-                for j in cols[1:]:
-                    v += self.fit[names[j]]
                 v /= len(cols)
+        # where(known, w v, 0) and where(known, w, 0), the first in place on the copy
         wk = getattr(weights, term)
-        ok = ~np.isnan(v)
-        add_num, add_den = np.where(ok, wk * v, 0.0), np.where(ok, wk, 0.0)
+        nan = np.isnan(v)
+        v *= wk
+        v[nan] = 0.0
+        add_num, add_den = v, np.where(nan, 0.0, wk)
         if not keep:
             return add_num, add_den
         add_num.setflags(write=False)
@@ -630,14 +651,23 @@ class PreparedCatalog:
         """``table.timed`` with the table's own avoid ends, kept per interval of t between
         the table's distinct ends (t < end and max(t, avoid end) < end, every comparison the
         answer rests on, are the same for every t of one interval): a day's answers serve
-        every hour of that stretch. The last TIMED_KEPT are kept."""
-        key = (id(table), int(np.searchsorted(table.ends, t, side="right")), id(weights))
+        every hour of that stretch. The last TIMED_KEPT are kept. Followed by what the
+        estimate multiplies the clipped weighted means by, now and when safe: 100 x the
+        verdict's gate (1, the caution factor, 0), NaN where the score is NaN (unread; when
+        safe, never safe too)."""
+        key = (id(table), bisect.bisect_right(table.ends_list, t), id(weights))
         with self._lock:
             got = self._timed_kept.get(key)
             if got is not None and got[0] is table and got[1] is weights:
                 self._timed_kept.move_to_end(key)
                 return got[2]
         ans = table.timed(t, weights, table.avoid_end)
+        gates100 = 100.0 * np.array([1.0, weights.caution_factor, 0.0])
+        scale, scale_later = gates100[ans[0]], gates100[ans[1]]
+        scale[self.unread_rows] = np.nan
+        scale_later[self.unread_rows] = np.nan
+        scale_later[table.never] = np.nan
+        ans = (*ans, scale, scale_later)
         for a in ans:
             a.setflags(write=False)
         with self._lock:
@@ -648,8 +678,9 @@ class PreparedCatalog:
 
     def _benefit_now(self, safety, weights, use_models: bool) -> tuple[np.ndarray, ...]:
         """The benefit term's share of every product's weighted mean at this time and depth
-        (w b, and w where b is known) and the benefit itself as the estimate gives it (rounded
-        to 4 places, NaN where unread): person-independent but for the fraction of channels
+        (w b, and w where b is known), plus gentleness's with the models (every estimate
+        adds it first), and the benefit itself as the estimate gives it (rounded to 4
+        places, NaN where unread): person-independent but for the fraction of channels
         still open (``f_now``: time and depth) and the weights. Kept (read-only) for the
         UPTAKE_KEPT most recently asked (f_now, weights), each kept from the second time it is
         asked among the last UPTAKE_SEEN not kept: most people ask about whole days after the
@@ -660,7 +691,7 @@ class PreparedCatalog:
             from recommender.learn.absorption import LN2, t_half_hours
 
             f_now = math.exp(-LN2 * safety.hours / t_half_hours(safety.depth_mm))
-        key = (f_now, id(weights))
+        key = (f_now, id(weights), use_models)
         kept = self._uptakes
         with self._lock:
             got = kept.get(key)
@@ -669,12 +700,29 @@ class PreparedCatalog:
                 return got[1]
         x = np.full(len(self), np.nan) if f_now is None else self._uptake_at(f_now)
         fl = weights.absorption_floor
+        # where(isnan(x) | (x < 1), 1, fl + (1 - fl) (1 - 1 / x)), the same operations in
+        # place (products and sums commute bit for bit)
         with np.errstate(invalid="ignore", divide="ignore"):
-            deliv = np.where(np.isnan(x) | (x < 1.0), 1.0, fl + (1.0 - fl) * (1.0 - 1.0 / x))
-        benefit = self._benefit_raw(weights) * deliv
-        ans = (weights.benefit * np.nan_to_num(benefit),
-               np.where(np.isnan(benefit), 0.0, weights.benefit),
-               np.where(self.found, np.round(benefit, 4), np.nan))
+            benefit = np.divide(1.0, x)
+            np.subtract(1.0, benefit, out=benefit)
+            benefit *= 1.0 - fl
+            benefit += fl
+        benefit[np.isnan(x) | (x < 1.0)] = 1.0
+        benefit *= self._benefit_raw(weights)
+        # (w b, w where b is known, b rounded and NaN where unread); the raw term is in
+        # [0, 1] (benefit_term) and the delivered share finite: NaN is the only value
+        # nan_to_num would change
+        nan = np.isnan(benefit)
+        w_b = np.where(nan, 0.0, benefit)
+        w_b *= weights.benefit
+        w_known = np.where(nan, 0.0, weights.benefit)
+        if use_models:
+            add_num, add_den = self._fit_term(weights, "gentleness", ())
+            w_b += add_num
+            w_known += add_den
+        np.round(benefit, 4, out=benefit)
+        benefit[self.unread_rows] = np.nan
+        ans = (w_b, w_known, benefit)
         for a in ans:
             a.setflags(write=False)
         with self._lock:
@@ -703,10 +751,12 @@ class PreparedCatalog:
         # vectorised, its log10 is not; taken once per distinct ratio, summed per product
         # by a sparse product (1.5 -> 0.3 ms at 10k products; the estimate is approximate
         # by design: the order of the sums may differ from the model's)
-        s = self.up_mat @ np.log(1.0 + f_now * self.up_ratio)
+        # in place: s / where(wsum > 0, wsum, 1), exp, NaN where no terms
+        x = self.up_mat @ np.log(1.0 + f_now * self.up_ratio)
         with np.errstate(invalid="ignore", divide="ignore"):
-            x = np.where(self.up_wsum > 0, np.exp(s / np.where(self.up_wsum > 0,
-                                                               self.up_wsum, 1)), np.nan)
+            np.divide(x, self.up_div, out=x)
+            np.exp(x, out=x)
+        x[self.up_none] = np.nan
         return x
 
     def recommend(self, context=None, *, k: int = 10, budget: float | None = None,
@@ -722,9 +772,10 @@ class PreparedCatalog:
             return rec.result()
         est = self.estimate(ctx, with_verdicts=False)
         never, code = est["never_safe"], est["verdict_code"]
-        now = self.ok & ~never & ((code == 0) if strict else (code <= 1))   # suitable[, caution]
-        later = self.ok & ~never & (code == 2) & ~np.isnan(est["safe_from_day"])
-        avoid = never | ~self.ok
+        usable = self.ok & ~never
+        now = usable & ((code == 0) if strict else (code <= 1))   # suitable[, caution]
+        later = usable & (code == 2) & ~np.isnan(est["safe_from_day"])
+        avoid = ~usable
         excluded = {"over_budget": 0, "no_price": 0}
         if budget is not None:
             prices = np.full(n, np.nan) if self._prices is None else self._prices
@@ -736,13 +787,11 @@ class PreparedCatalog:
                 excluded["over_budget"] += int((mask & over).sum())
             now = now & ~no_price & ~over
             later = later & ~no_price & ~over
-        zeros = np.zeros(n)
         picks = [
-            candidate_rows(now, zeros, est["score"], self.row, k, SCORE_MARGIN),
+            candidate_rows(now, None, est["score"], self.row, k, SCORE_MARGIN),
             candidate_rows(later, est["safe_from_day"], est["score_when_safe"], self.row, k,
                         SCORE_MARGIN),
-            candidate_rows(avoid, (~never).astype(float), est["benefit"], self.row, k,
-                        BENEFIT_MARGIN),
+            candidate_rows(avoid, ~never, est["benefit"], self.row, k, BENEFIT_MARGIN),
         ]
         rows = np.unique(np.concatenate(picks))
         if len(rows):
@@ -779,26 +828,34 @@ def _verdict_codes(t, avoid_end: np.ndarray, caution_end: np.ndarray) -> np.ndar
 def candidate_rows(mask, group, s, row, k: int, margin: float) -> np.ndarray:
     """Rows of ``mask`` that can be among the first ``k`` ordered by (group ascending, s
     descending with NaN last, row ascending) when ``s`` is only known to within ``margin``.
-    ``group`` is exact. The k-th in that order is found with partitions (linear), not a
-    sort of every row."""
+    ``group`` is exact (numbers or booleans); None: one group for every row. The k-th in
+    that order is found with partitions (linear), not a sort of every row."""
     idx = np.flatnonzero(mask)
     if len(idx) <= k:
         return idx
-    g, v = group[idx], s[idx]
-    gk = np.partition(g, k - 1)[k - 1]          # the k-th row's group
-    same = g == gk
-    j = k - int(np.count_nonzero(g < gk))       # its rank (1-based) inside that group
-    vs = v[same]
+    v = s[idx]
+    if group is None:
+        ahead = same = None
+        j, vs = k, v
+    else:
+        g = group[idx]
+        gk = np.partition(g, k - 1)[k - 1]      # the k-th row's group
+        ahead, same = g < gk, g == gk
+        j = k - int(np.count_nonzero(ahead))    # its rank (1-based) inside that group
+        vs = v[same]
     nan = np.isnan(vs)
     n_num = len(vs) - int(np.count_nonzero(nan))
     if j <= n_num:                              # the k-th row has a score: vk, j-th largest
-        vk = -np.partition(-vs[~nan], j - 1)[j - 1]
-        near = same & (v >= vk - margin)
+        vk = np.partition(vs, n_num - j)[n_num - j]   # (a partition puts NaNs last)
+        near = v >= vk - margin
     else:                                       # it has none: rows ascending among the NaNs
         r = row[idx]
-        rk = np.partition(r[same][nan], j - 1 - n_num)[j - 1 - n_num]
-        near = same & (~np.isnan(v) | (r <= rk))
-    return idx[(g < gk) | near]
+        rk = np.partition((r if same is None else r[same])[nan], j - 1 - n_num)[j - 1 - n_num]
+        near = ~np.isnan(v) | (r <= rk)
+    if same is not None:
+        near &= same
+        near |= ahead
+    return idx[near]
 
 
 __all__ = ["PreparedCatalog", "candidate_rows"]
