@@ -3,7 +3,7 @@
     python benchmarks/web_load.py [--rows 10000] [--clients 8] [--duration 20] [--warmup 3]
                                   [--workers 2] [--worker-class sync|gthread] [--threads 4]
                                   [--timeout 120] [--endpoints health,recommend,check] [--seed 0]
-                                  [--catalog FILE] [--url http://127.0.0.1:PORT]
+                                  [--catalog FILE] [--url http://127.0.0.1:PORT] [--floor]
                                   [--out benchmarks/out/web_load.json]
 
 What it does (DESIGN.md "How good is good": API recommend p95 <= 50 ms over a 10k-product
@@ -26,6 +26,11 @@ catalog with 8 concurrent closed-loop clients, throughput >= 1/5 of the health e
    catalog, each with its own day and depth. Every body is built before the clock starts.
 4. Prints p50/p95/p99/max latency (ms), requests/s and non-2xx/error counts per endpoint,
    the recommend/health throughput ratio and the targets, and writes the same as JSON.
+
+``--floor``: the same run against benchmarks/floor_app.py, whose recommend answers one stored
+real answer (the first body's) after reading the body: the serving floor, what a recommend
+request costs the machine when scoring is free (its ratio to health says how much of the
+target the HTTP, Flask and client layers leave to the scoring).
 
 Not a test: the figures depend on the machine and on what else runs on it (the clients
 share the machine's cores with the server; the 1-minute load average is recorded before
@@ -128,17 +133,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(catalog: Path, workers: int, threads: int, worker_class: str, log_path: Path):
+def start_server(catalog: Path, workers: int, threads: int, worker_class: str, log_path: Path,
+                 floor_body: bytes | None = None):
     port = _free_port()
     env = dict(os.environ, SKINREC_CATALOG=str(catalog), PYTHONUNBUFFERED="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    paths = (str(ROOT), str(HERE) if floor_body else "", env.get("PYTHONPATH", ""))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    app = "web:create_app()"
+    if floor_body:                  # benchmarks/floor_app.py: recommend answers a stored answer
+        env["SKINREC_FLOOR_BODY"] = floor_body.decode()
+        app = "floor_app:create_floor_app()"
     cmd = [sys.executable, "-m", "gunicorn", "--preload", "--config", "python:web.gunicorn_conf",
            "--bind", f"127.0.0.1:{port}",
            "--workers", str(workers), "--worker-class", worker_class,
            *(["--threads", str(threads)] if worker_class == "gthread" else []),
            "--timeout", "120", "--keep-alive", "30", "--graceful-timeout", "5",
            "--no-control-socket",
-           "web:create_app()"]
+           app]
     log = open(log_path, "wb")  # noqa: SIM115 (closed by stop_server)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -316,11 +327,16 @@ def main() -> None:
     ap.add_argument("--endpoints", default="health,recommend,check",
                     help="comma-separated subset of health,recommend,check")
     ap.add_argument("--catalog", type=Path, help="serve this catalog instead of generating one")
+    ap.add_argument("--floor", action="store_true",
+                    help="recommend answers one stored real answer (benchmarks/floor_app.py): "
+                         "the HTTP, Flask and client cost that no faster scoring removes")
     ap.add_argument("--url", help="an already running server on this machine (loopback only)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "web_load.json")
     args = ap.parse_args()
     if args.url and urllib.parse.urlsplit(args.url).hostname not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit("--url must be a loopback address (127.0.0.1, localhost, ::1)")
+    if args.floor and args.url:
+        raise SystemExit("--floor starts its own server: leave out --url")
     if args.duration <= 0 or args.duration > 600:
         raise SystemExit("--duration must be in (0, 600] seconds")
 
@@ -359,7 +375,8 @@ def main() -> None:
                 result["server"] = {"url": base, "started_by_benchmark": False}
             else:
                 proc, log, base, cmd = start_server(catalog, args.workers, args.threads,
-                                                   args.worker_class, log_path)
+                                                   args.worker_class, log_path,
+                                                   rec_bodies[0] if args.floor else None)
                 result["server"] = {"command": cmd, "workers": args.workers,
                                     "worker_class": args.worker_class,
                                     "started_by_benchmark": True}
