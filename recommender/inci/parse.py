@@ -70,11 +70,7 @@ _QUALIFIER_WORDS = re.compile(
 )
 _CAS = re.compile(r"\(?\s*(?:cas(?:\s*(?:no\.?|number|#))?\s*:?\s*)?\b\d{2,7}-\d{2}-\d\b\s*\)?",
                   re.IGNORECASE)
-_PURPOSE = re.compile(
-    r"\s*:\s*(?:sunscreens?|skin protectants?|acne (?:treatment|medication)|anti-?acne|"
-    r"antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?|purpose)\b.*$",
-    re.IGNORECASE,
-)
+_PURPOSE = re.compile(r"\s*:\s*" + split.PURPOSE_WORDS + r"\b.*$", re.IGNORECASE)
 # a token holding only a drug-facts table's column heading or purposes ("Purpose
 # Sunscreen"); glued to an active ("Purpose Avobenzone 2.0%") they are a general rewrite
 # (``rules``)

@@ -53,6 +53,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from recommender.inci.split import PURPOSE_WORDS
+
 # plant parts as CosIng prints them (a slash joins several: "LEAF/STEM")
 PARTS = frozenset((
     "AERIAL", "BARK", "BEAN", "BERRY", "BRANCH", "BUD", "BULB", "CALLUS", "CONE", "FLOWER",
@@ -81,8 +83,7 @@ _OF = re.compile(r"^(EXTRACTS?|OIL) OF (.+)$")
 _AS = re.compile(r"^(.+?) AS (.+)$")
 # a drug-facts table's purpose column printed after or before an active ("Octocrylene 10%
 # Sunscreen"; Sephora P481164: "Purpose Avobenzone 2.0%, Sunscreen Homosalate 5.0%")
-_PURPOSES = (r"PURPOSES?|(?:OTC )?SUNSCREENS?|SKIN PROTECTANTS?|ACNE (?:TREATMENT|MEDICATION)|"
-             r"ANTI-?ACNE|ANTIPERSPIRANTS?|ANTI-?DANDRUFF|ANALGESICS?|ANTISEPTICS?|ASTRINGENTS?")
+_PURPOSES = r"(?i:" + PURPOSE_WORDS + r")"
 _TRAILING = re.compile(
     r"\s+(?:USP|NF|BP|EP|FCC|PH\.? ?EUR\.?|PURE|EXTRA PURE|" + _PURPOSES + r"|"
     r"FORMULA\s*#?\s*[\w\-/]+|\d+(?:[.,]\d+)?\s*PERCENT|\d+(?:[.,]\d+)?\s*(?:MG|MCG|G|IU)\b.*"

@@ -50,9 +50,11 @@ INGREDIENTS_MARKER = re.compile(
     r"|\binactive\s+ingredients?\s+(?=(?-i:[A-Z]))",
     re.IGNORECASE,
 )
-# the purposes of a drug-facts table ("Avobenzone 3% Sunscreen"), and its column heading
-PURPOSE_WORDS = (r"(?:purposes?|sunscreens?|skin\s+protectants?|acne\s+(?:treatment|medication)|"
-                 r"anti-?acne|antiperspirants?|anti-?dandruff|analgesics?|antiseptics?|astringents?)")
+# the purposes of a drug-facts table ("Avobenzone 3% Sunscreen"), and its column heading:
+# the one list the splitter, the token reader (parse) and the rewrites (rules) read
+PURPOSE_WORDS = (r"(?:purposes?|(?:otc\s+)?sunscreens?|skin\s+protectants?|"
+                 r"acne\s+(?:treatment|medication)|anti-?acne|antiperspirants?|anti-?dandruff|"
+                 r"analgesics?|antiseptics?|astringents?)")
 # a drug-facts table flattened without commas ("Avobenzone 3% Sunscreen Octocrylene 10%
 # Sunscreen"): the purpose after an active's percentage ends that active
 _PERCENT_PURPOSE = re.compile(r"(\d\s*%)\s+" + PURPOSE_WORDS + r"\b\s+(?=[A-Za-z])", re.IGNORECASE)

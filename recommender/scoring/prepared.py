@@ -112,7 +112,7 @@ class _CachedModels:
         # every column side by side: a request's rows are taken with one index, not one
         # per column (~20)
         self._names = list(fit)
-        self._mat = np.column_stack([fit[c] for c in self._names]) if fit else None
+        self._mat = np.column_stack([fit[c] for c in self._names])
 
     def __getattr__(self, name):          # versions, has_concerns, problems ...
         return getattr(self.base, name)
@@ -309,7 +309,6 @@ class PreparedCatalog:
             rows.setdefault(key, i)
         self.models = _CachedModels(base_models, rows, fit)
         self.concern_mat = np.column_stack([fit[col] for col in CONCERN_COLUMNS])
-        self.skin_mat = np.column_stack([fit[col] for col in SKIN_COLUMNS])
 
         self._benefit: dict[int, tuple] = {}
 
