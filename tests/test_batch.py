@@ -161,6 +161,62 @@ def test_encodings_and_line_ends(tmp_path, rows, variant):
     pd.testing.assert_frame_equal(got, read_out(ref))
 
 
+@pytest.mark.parametrize("variant", ["semicolon", "utf16", "gzip"])
+def test_named_pipe_reads_like_the_file(tmp_path, rows, variant):
+    """`skinrec score <(zcat catalog.csv.gz)` or a named pipe: opened once and read as it
+    arrives (a pipe cannot be re-opened to read the header's separator again)."""
+    import threading
+
+    df = rows.head(12)
+    data = {"semicolon": lambda: df.to_csv(index=False, sep=";").encode("utf-8-sig"),
+            "utf16": lambda: df.to_csv(index=False).encode("utf-16"),
+            "gzip": lambda: __import__("gzip").compress(df.to_csv(index=False).encode())}[variant]()
+    plain, ref, out = tmp_path / "plain.csv", tmp_path / "ref.csv", tmp_path / "out.csv"
+    write_csv(plain, df)
+    fifo = tmp_path / ("in.csv.gz" if variant == "gzip" else "in.csv")
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as fh:                 # blocks until the run opens it
+            fh.write(data)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    res = run("score", fifo, "-o", out, "--no-models", "--progress")
+    feeder.join(timeout=30)
+    assert res.exit_code == 0, res.output
+    assert run("score", plain, "-o", ref, "--no-models").exit_code == 0
+    pd.testing.assert_frame_equal(read_out(out), read_out(ref))
+    assert ("fields separated by semicolons" in res.output) == (variant == "semicolon")
+
+
+def test_standard_input(tmp_path, rows):
+    """`cat catalog.csv | skinrec score - -o out.csv`: CSV from standard input; Parquet cannot
+    come through a pipe (it is read from its footer) and the dask engine needs a file: both
+    refused with a message and exit code 2, nothing written."""
+    df = rows.head(20)
+    plain, ref = tmp_path / "plain.csv", tmp_path / "ref.csv"
+    write_csv(plain, df)
+    assert run("score", plain, "-o", ref, "--no-models").exit_code == 0
+    code = "import sys; from recommender.cli import main; sys.argv[0] = 'skinrec'; main()"
+
+    def score(*args):
+        return subprocess.run([sys.executable, "-c", code, "score", "-", *map(str, args), "--no-models"],
+                              input=plain.read_bytes(), capture_output=True,
+                              cwd=str(Path(__file__).parent.parent))
+
+    res = score("-o", tmp_path / "out.csv")
+    assert res.returncode == 0, res.stderr
+    pd.testing.assert_frame_equal(read_out(tmp_path / "out.csv"), read_out(ref))
+    for args, says in [(("--input-format", "parquet", "-o", tmp_path / "p.csv"), "must be a file, not a pipe"),
+                       (("--engine", "dask", "-o", tmp_path / "d"), "score a pipe with the local engine")]:
+        res = score(*args)
+        assert res.returncode == 2 and says in res.stderr.decode(), res.stderr
+        assert "Traceback" not in res.stderr.decode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "out.rejects.csv", "plain.csv",
+                                                          "ref.csv", "ref.rejects.csv"]
+
+
 # --- formats ------------------------------------------------------------------------------
 
 
@@ -282,6 +338,26 @@ def _start(inp: Path, out: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(Path(__file__).parent.parent))
 
 
+def _open_fifo_for_writing(fifo: Path, proc: subprocess.Popen, timeout: float = 60) -> int:
+    """The write end of ``fifo`` once ``proc`` has opened it for reading (never blocks on a
+    process that died before opening it)."""
+    import errno
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno != errno.ENXIO:
+                raise
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+            continue
+        os.set_blocking(fd, True)
+        return fd
+    raise AssertionError("the run never opened its input")
+
+
 def _wait_for_partial(directory: Path, proc: subprocess.Popen, timeout: float = 60) -> Path:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -296,28 +372,43 @@ def _wait_for_partial(directory: Path, proc: subprocess.Popen, timeout: float = 
 @pytest.mark.slow
 def test_killed_run_leaves_no_partial_output(tmp_path, rows):
     """SIGTERM: stopped and cleaned up, the previous OUT intact. SIGKILL (no chance to clean
-    up): OUT still absent, only a hidden temporary file left. Both runs at once (start-up,
-    not scoring, is what takes time here)."""
-    big = pd.concat([rows] * 60, ignore_index=True)                # 3600 rows: a long run
-    dirs = {}
+    up): OUT still absent, only a hidden temporary file left. The input is a named pipe that
+    has been sent part of a catalog and stays open, so each run is mid-way (scored rows
+    written, waiting for more) when the signal comes, however fast the scoring is."""
+    head = tmp_path / "head.csv"
+    write_csv(head, pd.concat([rows] * 10, ignore_index=True))      # 600 rows, sent at once
+    dirs, procs, pipes = {}, {}, {}
     for sig in ("term", "kill"):
         d = tmp_path / sig
         d.mkdir()
-        write_csv(d / "in.csv", big)
+        os.mkfifo(d / "in.csv")
         dirs[sig] = d
     (dirs["term"] / "out.csv").write_text("previous run\n")
-    procs = {sig: _start(d / "in.csv", d / "out.csv") for sig, d in dirs.items()}
-    partial = {sig: _wait_for_partial(dirs[sig], procs[sig]) for sig in procs}
-    procs["term"].send_signal(signal.SIGTERM)
-    os.kill(procs["kill"].pid, signal.SIGKILL)
-    for p in procs.values():
-        p.communicate(timeout=60)
+    try:
+        for sig, d in dirs.items():
+            procs[sig] = _start(d / "in.csv", d / "out.csv")
+            pipes[sig] = _open_fifo_for_writing(d / "in.csv", procs[sig])
+            os.write(pipes[sig], head.read_bytes())
+        partial = {sig: _wait_for_partial(dirs[sig], procs[sig]) for sig in procs}
+        assert all(p.poll() is None for p in procs.values())        # still waiting for input
+        procs["term"].send_signal(signal.SIGTERM)
+        os.kill(procs["kill"].pid, signal.SIGKILL)
+        for p in procs.values():
+            p.communicate(timeout=60)
+    finally:
+        for fd in pipes.values():
+            os.close(fd)
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
 
-    assert procs["term"].returncode == 130
+    assert procs["term"].returncode == 130, procs["term"].stderr
     assert (dirs["term"] / "out.csv").read_text() == "previous run\n"
     assert sorted(p.name for p in dirs["term"].iterdir()) == ["in.csv", "out.csv"]
 
     d = dirs["kill"]
+    assert procs["kill"].returncode == -signal.SIGKILL
     assert not (d / "out.csv").exists() and not (d / "out.rejects.csv").exists()
     name = partial["kill"].name
     leftovers = {p.name for p in d.iterdir()} - {"in.csv"}

@@ -88,7 +88,8 @@ def _score(inp, out, fmt_out, fmt_in, maps, rejects, hours, day, depth, modality
           chunk_rows, progress, as_json):
     """Score a catalog file for post-needling use: every row to OUT or to the rejects file.
 
-    IN is CSV, Parquet or JSONL (by extension or --input-format); OUT likewise. Every input
+    IN is CSV, Parquet or JSONL (by extension or --input-format; '-' reads CSV or JSONL from
+    standard input); OUT likewise. Every input
     column is kept; added: verdict, safe_from_day, post_needling_score, flags (JSON),
     concern_*, gentleness, absorption_index, n_ingredients, unrecognized, post_procedure_friendly,
     protocol and model versions. Not medical advice.

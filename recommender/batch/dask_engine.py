@@ -49,6 +49,7 @@ from recommender.batch.io import (
     Reject,
     arrow_schema,
     detect_format,
+    is_stream,
 )
 from recommender.batch.local import RunSummary
 from recommender.scoring import ScoreContext, resolve_columns, score_frame
@@ -88,6 +89,9 @@ def expand_paths(inp: str) -> list[str]:
         protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
         return sorted(p if "://" in p else f"{protocol}://{p}" for p in paths) if \
             protocol not in ("file", "local") else sorted(paths)
+    if is_stream(inp):
+        raise InputError(f"{inp}: the dask engine splits its input by byte offsets, so it must "
+                         "be a file, not a pipe; score a pipe with the local engine")
     if any(ch in inp for ch in "*?["):
         paths = sorted(_glob.glob(inp))
     else:

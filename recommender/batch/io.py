@@ -30,6 +30,10 @@ JSONL, a Parquet dump):
   (``.NAME.skinrec-PID.tmp``) and are renamed into place only when the whole run succeeded;
   an interrupted run removes them, and a killed one (SIGKILL) leaves only the hidden
   temporary file, never a half-written OUT.
+- Pipes: ``-`` (standard input), ``/dev/stdin``, a named pipe or ``<(zcat catalog.csv.gz)``
+  is read once, front to back, as it arrives: the header line the separator is read from is
+  kept and read again by the records, never re-opened (a pipe cannot be). Parquet needs a
+  file (it is read from its footer).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ import json
 import os
 import re
 import shutil
+import stat
+import sys
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -68,6 +74,8 @@ def detect_format(path: str | os.PathLike, fmt: str | None = None) -> str:
             raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         return fmt
     name = str(path).lower()
+    if name == "-":
+        return "csv"                     # standard input: CSV unless --format says otherwise
     if name.endswith(".gz"):
         name = name[:-3]
     if name.endswith((".csv", ".tsv", ".txt")):
@@ -120,8 +128,24 @@ class Chunk:
 # ----------------------------------------------------------------------------- lines
 
 
+def is_stream(path: str | os.PathLike) -> bool:
+    """True for ``-`` (standard input) and for anything that is not a regular file: a pipe, a
+    named pipe, ``/dev/stdin``. Such an input can be opened and read only once."""
+    p = str(path)
+    if p == "-":
+        return True
+    if "://" in p:
+        return False
+    try:
+        return not stat.S_ISREG(os.stat(p).st_mode) and not stat.S_ISDIR(os.stat(p).st_mode)
+    except OSError:
+        return False
+
+
 def _open_binary(path: str | os.PathLike):
     p = str(path)
+    if p == "-":
+        return open(os.dup(sys.stdin.fileno()), "rb")  # noqa: SIM115 - the caller closes it
     if p.endswith(".gz"):
         return gzip.open(p, "rb")
     if "://" in p:
@@ -214,13 +238,19 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        if not self.closed:
+            self.fh.close()
+        super().close()
+
     def readinto(self, b) -> int:
         if self.head:
             n = min(len(b), len(self.head))
             b[:n] = self.head[:n]
             self.head = self.head[n:]
             return n
-        data = self.fh.read(len(b))
+        # read1: what has arrived, so a pipe is read as it comes instead of in full buffers
+        data = self.fh.read1(len(b)) if hasattr(self.fh, "read1") else self.fh.read(len(b))
         b[:len(data)] = data
         return len(data)
 
@@ -292,12 +322,47 @@ def header_delimiter(path) -> str | None:
         return None
     finally:
         fh.close()
+    return _delimiter_of(line)
+
+
+def _delimiter_of(line: str) -> str | None:
     outside = _QUOTED.sub("", line)
     if "," in outside:
         return ","
     counts = {d: outside.count(d) for d in _OTHER_SEPARATORS}
     best = max(counts, key=counts.get)
     return best if counts[best] else None
+
+
+class _HeldStream:
+    """A pipe opened once, its first non-blank line read ahead for the separator and kept to
+    be read again by the records (at most ``limit`` bytes are held)."""
+
+    def __init__(self, path, limit: int = 1 << 20):
+        self.fh = _open_binary(path)
+        head = b""
+        while len(head) < limit:
+            line = self.fh.readline()
+            head += line
+            if not line or line.strip():
+                break
+        self.head = head
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            self.delimiter = None            # the records decode UTF-16 and find it there
+            return
+        text = head.removeprefix(codecs.BOM_UTF8)
+        try:
+            line = text.decode("utf-8")
+        except UnicodeDecodeError:
+            line = text.decode("cp1252", errors="replace")
+        self.delimiter = _delimiter_of(next((t for t in reversed(line.splitlines()) if t.strip()), ""))
+
+    def open(self):
+        """The whole stream from its first byte: the held head, then the rest as it arrives."""
+        fh, self.fh = self.fh, None
+        if fh is None:
+            raise InputError("a pipe can be read only once")
+        return io.BufferedReader(_Prefixed(self.head, fh))
 
 
 class CsvRecords:
@@ -309,10 +374,15 @@ class CsvRecords:
                  first_row: int = 1, first_line: int = 1):
         self.path = str(path)
         self.stats = stats or ReadStats()
+        self._held = None
         if delimiter is None:
             delimiter = _sniff_delimiter(path)
             if delimiter == ",":
-                found = header_delimiter(path)
+                if is_stream(path):
+                    self._held = _HeldStream(path)
+                    found = self._held.delimiter
+                else:
+                    found = header_delimiter(path)
                 if found is not None and found != ",":
                     delimiter = found
                     name = {";": "semicolons", "\t": "tabs", "|": "pipes"}[found]
@@ -331,7 +401,7 @@ class CsvRecords:
         self.last_single_line = True
 
     def __iter__(self):
-        fh = _open_binary(self.path)
+        fh = self._held.open() if self._held is not None else _open_binary(self.path)
         try:
             if self.start_byte:
                 fh.seek(self.start_byte)
@@ -522,6 +592,9 @@ def read_chunks(path, fmt: str, *, chunk_rows: int = 5000, stats: ReadStats | No
         return read_csv_chunks(path, chunk_rows=chunk_rows, stats=stats)
     if fmt == "jsonl":
         return read_jsonl_chunks(path, chunk_rows=chunk_rows, stats=stats)
+    if is_stream(path):
+        raise InputError(f"{path}: Parquet is read from its footer, so it must be a file, not a "
+                         "pipe; save it first or send CSV or JSONL")
     return read_parquet_chunks(path, chunk_rows=chunk_rows, stats=stats)
 
 

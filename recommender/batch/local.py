@@ -47,6 +47,7 @@ from recommender.batch.io import (
     detect_format,
     fast_csv,
     fast_jsonl,
+    is_stream,
     make_writer,
     read_chunks,
 )
@@ -421,7 +422,7 @@ def _progress_bar(inp: str, fmt_in: str, progress: bool | None):
         total = pq.ParquetFile(inp).metadata.num_rows
         return tqdm(total=total, unit="row", file=sys.stderr, desc="scoring")
     try:
-        total = os.path.getsize(inp)
+        total = None if is_stream(inp) else os.path.getsize(inp)
     except OSError:
         total = None
     return tqdm(total=total, unit="B", unit_scale=True, file=sys.stderr, desc="scoring")
