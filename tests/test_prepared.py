@@ -17,7 +17,7 @@ import pytest
 from recommender.recommend import recommend
 from recommender.safety import load_protocol
 from recommender.scoring import make_score_context, score_frame
-from recommender.scoring.prepared import PreparedCatalog
+from recommender.scoring.prepared import ESTIMATE_TOLERANCE, PreparedCatalog
 
 pytestmark = pytest.mark.data
 
@@ -82,18 +82,25 @@ def test_clinic_protocol_changes_the_prepared_answer_as_it_does_the_full_one(pre
     assert fast["counts"] != default["counts"]
 
 
-def test_estimates_agree_with_score_frame_on_every_row(prepared):
-    """Verdicts, never-safe and safe-from day are exact; the score estimate within 0.1."""
-    ctx = make_score_context(day=2, depth=1.0, concerns="fine lines", skin_type="dry")
+@pytest.mark.parametrize("person", [
+    {"day": 2, "depth": 1.0, "concerns": "fine lines", "skin_type": "dry"},
+    *(p for p, _ in PEOPLE[1:]),
+    {"hours": 30.5, "depth": 1.23, "concerns": "dark spots,acne,dryness", "use_models": False},
+])
+def test_estimates_agree_with_score_frame_on_every_row(prepared, person):
+    """Verdicts, never-safe and safe-from day are exact; the score estimate within one
+    rounding step (0.1)."""
+    ctx = make_score_context(**person)
     est = prepared.estimate(ctx)
     scored = score_frame(prepared.frame, ctx)
     assert list(est["verdict"]) == scored["verdict"].tolist()
     assert np.array_equal(est["never_safe"], scored["never_safe"].to_numpy())
     np.testing.assert_array_equal(est["safe_from_day"], scored["safe_from_day"].to_numpy())
+    # within one rounding step: what SCORE_MARGIN (the rows re-scored for the first k) rests on
     np.testing.assert_allclose(est["score"], scored["post_needling_score"].to_numpy(),
-                               atol=0.1001, equal_nan=True)
+                               atol=ESTIMATE_TOLERANCE, rtol=0, equal_nan=True)
     np.testing.assert_allclose(est["score_when_safe"], scored["score_when_safe"].to_numpy(),
-                               atol=0.1001, equal_nan=True)
+                               atol=ESTIMATE_TOLERANCE, rtol=0, equal_nan=True)
 
 
 def test_score_and_product_lookup(prepared):
