@@ -88,6 +88,7 @@ AVOID_HITS_KEPT = 64         # avoid-lists' product masks: 10 kB each at 10k row
 UPTAKE_KEPT = 64             # (time and depth, weights) benefit terms: 240 kB each at 10k rows
 UPTAKE_SEEN = 128            # ... and the last asked but not kept (kept when asked again)
 TIMED_KEPT = 96              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
+ABSORPTION_KEPT = 50_000     # (time, depth, product) absorption of shown rows: ~150 B each
 
 
 def _missing(v) -> bool:
@@ -120,6 +121,8 @@ class _CachedModels:
         # per column (~20)
         self._names = list(fit)
         self._mat = np.column_stack([fit[c] for c in self._names])
+        self._abs_kept: OrderedDict = OrderedDict()
+        self._abs_lock = threading.Lock()
 
     def __getattr__(self, name):          # versions, has_concerns, problems ...
         return getattr(self.base, name)
@@ -137,10 +140,36 @@ class _CachedModels:
         out["absorption_x_vs_intact"] = np.full(n, np.nan)
         readable = np.flatnonzero([p.found for p in parsed])
         if len(readable) and self.plan is not None:
-            vals, xs = self.plan.at(t_hours, depth_mm=depth_mm, rows=at[readable])
+            vals, xs = self._absorption(t_hours, depth_mm, at[readable].tolist())
             out["absorption_index"][readable] = vals
             out["absorption_x_vs_intact"][readable] = xs
         return out
+
+    def _absorption(self, t_hours: float, depth_mm: float, rows: list[int]) -> tuple[list, list]:
+        """The plan's (absorption_index, x_vs_intact) of ``rows`` at this time and depth, each
+        row's pair kept (the last ABSORPTION_KEPT): the products heading the lists are shown
+        again and again at the usual days and depths, and the plan's answer for a row does
+        not depend on the other rows asked with it (its sums run over its own terms)."""
+        kept, lock = self._abs_kept, self._abs_lock
+        got = [None] * len(rows)
+        missing = []
+        with lock:
+            for j, r in enumerate(rows):
+                key = (t_hours, depth_mm, r)
+                v = kept.get(key)
+                if v is None:
+                    missing.append(j)
+                else:
+                    kept.move_to_end(key)
+                    got[j] = v
+        if missing:
+            vals, xs = self.plan.at(t_hours, depth_mm=depth_mm, rows=[rows[j] for j in missing])
+            with lock:
+                for j, v, x in zip(missing, vals.tolist(), xs.tolist(), strict=True):
+                    got[j] = kept[(t_hours, depth_mm, rows[j])] = (v, x)
+                while len(kept) > ABSORPTION_KEPT:
+                    kept.popitem(last=False)
+        return [v for v, _x in got], [x for _v, x in got]
 
 
 class _SafetyTable:
