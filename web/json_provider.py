@@ -18,14 +18,22 @@ from typing import Any
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
+from recommender.scoring.kept import RewordedFlag
+
 OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 LISTS_KEPT = 4000           # flag lists whose text is kept, the last used (each held alive)
+DICTS_KEPT = 10_000         # flag dicts whose text is kept (each held alive): ~0.5 kB each
 
 # (id of each dict, in order) -> (the dicts, the list's text). An entry holds its dicts alive,
 # so no other object can take their ids while it is kept: equal keys mean the same dicts.
 _TEXTS: OrderedDict[tuple[int, ...], tuple[tuple, orjson.Fragment]] = OrderedDict()
+# id of a dict -> (the dict, its text); id of a re-worded flag's base -> (the base, its text
+# before and after the reason's value)
+_DICT_TEXTS: OrderedDict[int, tuple[dict, bytes]] = OrderedDict()
+_SPLITS: OrderedDict[int, tuple[dict, bytes, bytes]] = OrderedDict()
 _LOCK = threading.Lock()
 _EMPTY = orjson.Fragment(b"[]")
+_MARK = "\x00skinrec: the reason goes here\x00"
 
 
 class OrjsonProvider(DefaultJSONProvider):
@@ -71,12 +79,44 @@ def shared_lists(lists: list[list]) -> list[orjson.Fragment]:
             if got is not None:
                 _TEXTS.move_to_end(key)
             else:
-                text = b",".join([orjson.dumps(d, option=OPTIONS) for d in items])
+                text = b",".join([_dict_text(d) for d in items])
                 got = _TEXTS[key] = (tuple(items), orjson.Fragment(b"[" + text + b"]"))
                 if len(_TEXTS) > LISTS_KEPT:
                     _TEXTS.popitem(last=False)
             out.append(got[1])
     return out
+
+
+def _keep(kept: OrderedDict, key: int, value: tuple) -> None:
+    kept[key] = value
+    if len(kept) > DICTS_KEPT:
+        kept.popitem(last=False)
+
+
+def _dict_text(d: dict) -> bytes:
+    """One flag dict's text (under _LOCK): kept per dict; a re-worded flag
+    (recommender.scoring.kept ``RewordedFlag``, new for every depth typed once) is its base's
+    text with its own reason put in place of the base's."""
+    if type(d) is RewordedFlag:
+        base = d.base
+        got = _SPLITS.get(id(base))
+        if got is None:
+            pre, mark, post = orjson.dumps({**base, "reason": _MARK}, option=OPTIONS).partition(
+                orjson.dumps(_MARK))
+            if not mark or "reason" not in base or d.keys() != base.keys():
+                return orjson.dumps(d, option=OPTIONS)
+            got = (base, pre, post)
+            _keep(_SPLITS, id(base), got)
+        else:
+            _SPLITS.move_to_end(id(base))
+        return got[1] + orjson.dumps(d["reason"]) + got[2]
+    got = _DICT_TEXTS.get(id(d))
+    if got is None:
+        got = (d, orjson.dumps(d, option=OPTIONS))
+        _keep(_DICT_TEXTS, id(d), got)
+    else:
+        _DICT_TEXTS.move_to_end(id(d))
+    return got[1]
 
 
 def fragments_ok(app) -> bool:

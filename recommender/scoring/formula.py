@@ -205,6 +205,14 @@ class Combiner:
 
     def __call__(self, benefit, gentleness, low_risk, concern_fit, skin_fit,
                  verdict: str) -> float:
+        g = self.gates.get(verdict)
+        if g is None:
+            g = 1.0                                  # gate: any other verdict passes
+        elif g == 0.0:
+            # the weighted mean is finite and in [0, 1] (NaN terms are dropped, the mean is
+            # clipped): 100 x 0 x raw is 0.0 whatever the terms, and rounds to 0.0 either way
+            # (an avoid verdict now: about two thirds of a recommend answer's rows)
+            return 0.0
         num = den = 0.0
         if benefit is not None and benefit == benefit:
             num += self.wb * benefit
@@ -223,9 +231,6 @@ class Combiner:
             den += self.ws
         raw = num / den if den > 0 else 0.0
         raw = 0.0 if raw < 0.0 else 1.0 if raw > 1.0 else raw
-        g = self.gates.get(verdict)
-        if g is None:
-            g = 1.0                                  # gate: any other verdict passes
         return round_as(100.0 * g * raw, 1)
 
 
