@@ -437,8 +437,6 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                              t_hours=safety.hours, depth_mm=safety.depth_mm)
     concern_idx = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
     skin_idx = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
-    concern_mat = np.column_stack([learned[c] for c in CONCERN_COLUMNS])
-    skin_mat = np.column_stack([learned[c] for c in SKIN_COLUMNS])
     gentleness = learned["gentleness"]
     x_intact = learned["absorption_x_vs_intact"]
     # Row values are read from and written to lists (numpy's scalar get/set is ~10x a
@@ -466,9 +464,11 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     max_r = weights.max_reasons
     dumps = _as_is if as_lists else _dumps
     empty = _as_is if as_lists else _empty_text
-    # The person's fit per product (the same means the loop used to take row by row).
-    concern_fit = concern_mat[:, concern_idx].mean(axis=1).tolist() if concern_idx else None
-    skin_fit = skin_mat[:, skin_idx].mean(axis=1).tolist() if skin_idx else None
+    # The person's fit per product (the same means the loop used to take row by row): the
+    # mean across the person's columns only, stacked side by side as the matrix of every
+    # column indexed by them would be (the same array, so the same means)
+    concern_fit = _fit([learned[CONCERN_COLUMNS[j]] for j in concern_idx])
+    skin_fit = _fit([learned[SKIN_COLUMNS[j]] for j in skin_idx])
 
     # each concern's and skin type's column, and how its reasons name it
     concern_cols = [(list(learned[f"concern_{c}"]), c.replace("_", " "))
@@ -592,6 +592,11 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     data["skinrec_version"] = __version__
     return {c: _column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS
             if only is None or c in only}
+
+
+def _fit(columns: list[np.ndarray]) -> list[float] | None:
+    """Each row's mean over ``columns`` (None without any)."""
+    return np.column_stack(columns).mean(axis=1).tolist() if columns else None
 
 
 def _column(values, dtype, n: int) -> np.ndarray:

@@ -165,10 +165,15 @@ class RewordedFlag(dict):
 
     __slots__ = ("base",)
 
-    def __init__(self, base: dict, reason: str):
-        super().__init__(base)
-        self["reason"] = reason
-        self.base = base
+
+def _reworded_flag(d: dict, reason: str) -> RewordedFlag:
+    """``{**d, "reason": reason}`` as a RewordedFlag of ``d``'s base (dict's own copy: no
+    Python ``__init__`` per flag)."""
+    base = d.base if type(d) is RewordedFlag else d
+    out = RewordedFlag(base)
+    out["reason"] = reason
+    out.base = base
+    return out
 
 
 def _reworded(part: SafetyPart, wording, suffix: str, max_r: int) -> SafetyPart:
@@ -179,7 +184,7 @@ def _reworded(part: SafetyPart, wording, suffix: str, max_r: int) -> SafetyPart:
         if ht is not None:
             reason = ht[0] + suffix + ht[1]
             if "reason" in d:
-                d = RewordedFlag(d.base if type(d) is RewordedFlag else d, reason)
+                d = _reworded_flag(d, reason)
         flags.append(d)
         if is_open:
             reasons.append(reason)
