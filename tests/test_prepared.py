@@ -200,3 +200,20 @@ def test_candidate_rows_equal_the_sorting_definition():
         np.testing.assert_array_equal(got, want)
         kth_nan += bool(len(want) > k and np.isnan(s[want]).any())
     assert kth_nan > 20          # NaN-scored rows reached the candidates in many draws
+
+
+def test_kept_absorption_is_the_plans_answer(prepared):
+    """The shown rows' absorption is kept per (time, depth, product): asked again, alone or
+    with other rows, in another order, the plan's own answer for those rows."""
+    m = prepared.models
+    assert m.plan is not None, "the committed absorption model is not loaded"
+    rng = np.random.default_rng(3)
+    asked = [(24.0, 1.0), (30.5, 0.75), (24.0, 1.0), (0.0, 2.0), (30.5, 0.75), (24.0, 0.5)]
+    for hours, depth in asked:
+        rows = rng.choice(len(prepared), 60, replace=False).tolist()
+        rows = rows + rows[:7]                       # some rows twice in one call
+        index, x = m.plan.at(hours, depth_mm=depth, rows=rows)
+        got_index, got_x = m._absorption(hours, depth, rows)
+        np.testing.assert_array_equal(np.array(got_index), index)
+        np.testing.assert_array_equal(np.array(got_x), x)
+        assert np.isfinite(index).any() and np.isfinite(x).any()

@@ -99,3 +99,23 @@ def test_default_resolvers_with_knowledge_modules():
         pytest.skip("recommender.knowledge.classes not available")
     assert class_for_query("Retinoids") == "retinoid"
     assert class_for_query("vitamin C") == "vitamin_c"
+
+
+def test_resolved_items_are_remembered_per_resolvers():
+    """Each typed item is resolved once per pair of resolvers (the web app resolves the same
+    items on every request): asked again, the same answer; other resolvers are asked anew,
+    never answered from the first pair's."""
+    calls = []
+
+    def canon(s):
+        calls.append(s)
+        return "NIACINAMIDE" if s == "vitamin b3" else None
+
+    first = resolve_avoid_list("vitamin b3, Mystery Extract", canonicalise=canon)
+    again = resolve_avoid_list(["Mystery Extract", "vitamin b3"], canonicalise=canon)
+    assert calls == ["vitamin b3", "Mystery Extract"]
+    assert first.inci == again.inci == {"NIACINAMIDE": "vitamin b3"}
+    assert first.unresolved == again.unresolved == ("Mystery Extract",)
+    other = resolve_avoid_list("vitamin b3", canonicalise=lambda s: None)
+    assert other.inci == {} and other.unresolved == ("vitamin b3",)
+    assert resolve_avoid_list("vitamin b3").unresolved == ("vitamin b3",)

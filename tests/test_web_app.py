@@ -460,6 +460,39 @@ def test_api_recommend_flags_kept_as_text_are_the_answer_encoded_whole(app, body
     assert first.data == again.data == orjson.dumps(whole, option=OPTIONS)
 
 
+def test_api_recommend_reworded_flags_are_the_answer_encoded_whole(app):
+    """Another depth of the same depth factor re-words the kept flags (recommender.scoring.kept
+    RewordedFlag) and their text is the kept text with the new reason put in
+    (web.json_provider): byte for byte what encoding the whole answer gives, for reasons
+    holding quotes and markup too."""
+    import orjson
+
+    from recommender.scoring.kept import RewordedFlag
+    from web import services
+    from web.json_provider import OPTIONS, shared_lists
+    from web.params import person_from
+    from web.state import get_state
+
+    client = app.test_client()
+    client.post("/api/v1/recommend", json={"day": 3, "depth": 1.0, "k": 50})
+    for depth in (0.8, 0.66, 0.8):
+        body = {"day": 3, "depth": depth, "k": 50}
+        got = client.post("/api/v1/recommend", json=body)
+        with app.app_context():
+            st = get_state()
+            whole = services.recommend_for(st, person_from(body, st.protocol), k=50)
+        whole.setdefault("disclaimer", DISCLAIMER)
+        flags = [f for name in ("use_now", "later", "avoid") for it in whole[name]
+                 for f in it["flags"]]
+        reworded = [f for f in flags if type(f) is RewordedFlag]
+        assert reworded and f" after {depth:g} mm needling" in reworded[0]["reason"]
+        assert got.data == orjson.dumps(whole, option=OPTIONS)
+    odd = RewordedFlag(reworded[0].base)
+    odd["reason"] = 'a "quoted" <script>alert(1)</script> reason \u00e9 \\ end'
+    odd.base = reworded[0].base
+    assert orjson.dumps(shared_lists([[odd]])[0]) == b"[" + orjson.dumps(dict(odd), option=OPTIONS) + b"]"
+
+
 def test_api_score_ids_and_inline(client):
     d = client.post("/api/v1/score", json={"day": 3, "product_ids": [RETINOL, HYDRATOR]}).get_json()
     assert [x["verdict"] for x in d["results"]] == ["avoid", "suitable"]
