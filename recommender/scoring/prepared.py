@@ -10,7 +10,7 @@ does not depend on the person:
   predictions (they depend on the list and category only), the benefit classes, the
   absorption terms of every ingredient (recommender.learn.absorption ``AbsorptionPlan``:
   the shown rows' absorption at each request's time and depth, without a permeability
-  lookup per request), and the estimate's benefit terms of every product for the times and
+  lookup per request, each row's kept per time and depth), and the estimate's benefit terms of every product for the times and
   depths asked again and again (``_benefit_now``: a time asked once is not kept);
 - per (protocol, depth factor, modality, pregnancy) the safety engine's assessment of every
   product *without* a time: each flag's stages and the product's avoid/caution ends
@@ -88,7 +88,7 @@ AVOID_HITS_KEPT = 64         # avoid-lists' product masks: 10 kB each at 10k row
 UPTAKE_KEPT = 64             # (time and depth, weights) benefit terms: 240 kB each at 10k rows
 UPTAKE_SEEN = 128            # ... and the last asked but not kept (kept when asked again)
 TIMED_KEPT = 96              # (safety table, interval of t) verdicts and risk terms: 180 kB at 10k
-ABSORPTION_KEPT = 50_000     # (time, depth, product) absorption of shown rows: ~150 B each
+ABSORPTION_KEPT = 20_000     # (time, depth, product) absorption of shown rows: ~330 B each
 
 
 def _missing(v) -> bool:
