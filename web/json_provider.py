@@ -22,7 +22,7 @@ from recommender.scoring.kept import RewordedFlag
 
 OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 LISTS_KEPT = 4000           # flag lists whose text is kept, the last used (each held alive)
-DICTS_KEPT = 10_000         # flag dicts whose text is kept (each held alive): ~0.5 kB each
+DICTS_KEPT = 10_000         # flag dicts, and re-worded flags' bases, whose text is kept (held alive)
 
 # (id of each dict, in order) -> (the dicts, the list's text). An entry holds its dicts alive,
 # so no other object can take their ids while it is kept: equal keys mean the same dicts.
