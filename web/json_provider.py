@@ -1,7 +1,9 @@
 """JSON answers encoded with orjson: the API's answers are large (a recommend answer with
 its flags is ~60 kB), and the standard library's encoder took ~10 % of a request's CPU.
 The flags of a recommend answer's items are shared dicts: :func:`shared_lists` keeps each
-list's text, and the answer holds them as orjson fragments.
+list's text, and the answer holds them as orjson fragments. A list not kept is written from
+each dict's kept text; a flag re-worded for another depth (a new dict for every depth typed
+once) from its base's text with its own reason put in.
 
 Same JSON as Flask's default provider (keys sorted, compact, dates and dataclasses through
 Flask's ``default``), except that text is UTF-8 rather than \\u-escaped and a non-finite float

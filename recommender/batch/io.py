@@ -137,9 +137,10 @@ def is_stream(path: str | os.PathLike) -> bool:
     if "://" in p:
         return False
     try:
-        return not stat.S_ISREG(os.stat(p).st_mode) and not stat.S_ISDIR(os.stat(p).st_mode)
+        mode = os.stat(p).st_mode
     except OSError:
         return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _open_binary(path: str | os.PathLike):
@@ -379,7 +380,10 @@ class CsvRecords:
             delimiter = _sniff_delimiter(path)
             if delimiter == ",":
                 if is_stream(path):
-                    self._held = _HeldStream(path)
+                    try:
+                        self._held = _HeldStream(path)
+                    except OSError as exc:
+                        raise InputError(f"{path}: cannot be read: {exc}") from None
                     found = self._held.delimiter
                 else:
                     found = header_delimiter(path)

@@ -10,8 +10,9 @@ does not depend on the person:
   predictions (they depend on the list and category only), the benefit classes, the
   absorption terms of every ingredient (recommender.learn.absorption ``AbsorptionPlan``:
   the shown rows' absorption at each request's time and depth, without a permeability
-  lookup per request, each row's kept per time and depth), and the estimate's benefit terms of every product for the times and
-  depths asked again and again (``_benefit_now``: a time asked once is not kept);
+  lookup per request, each row's kept per time and depth), and the estimate's benefit
+  terms of every product for the times and depths asked again and again
+  (``_benefit_now``: a time asked once is not kept);
 - per (protocol, depth factor, modality, pregnancy) the safety engine's assessment of every
   product *without* a time: each flag's stages and the product's avoid/caution ends
   (``assess`` computes them independently of t; only ``open`` depends on t). The person's
