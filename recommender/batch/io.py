@@ -314,6 +314,15 @@ def header_delimiter(path) -> str | None:
     except OSError:
         return None
     try:
+        return _header_delimiter(fh)
+    finally:
+        fh.close()
+
+
+def _header_delimiter(fh) -> str | None:
+    """:func:`header_delimiter` of an open binary stream (read up to its first non-blank
+    line, decoded as the records are: BOMs, UTF-16, cp1252 lines, CR-only files)."""
+    try:
         src = _Lines(fh, ReadStats())
         line = ""
         for line in src:
@@ -321,8 +330,6 @@ def header_delimiter(path) -> str | None:
                 break
     except (OSError, EOFError, UnicodeError):
         return None
-    finally:
-        fh.close()
     return _delimiter_of(line)
 
 
@@ -335,28 +342,33 @@ def _delimiter_of(line: str) -> str | None:
     return best if counts[best] else None
 
 
-class _HeldStream:
-    """A pipe opened once, its first non-blank line read ahead for the separator and kept to
-    be read again by the records (at most ``limit`` bytes are held)."""
+class _Recorder(io.RawIOBase):
+    """A binary stream that keeps every byte read from it (``seen``)."""
 
-    def __init__(self, path, limit: int = 1 << 20):
+    def __init__(self, fh):
+        self.fh = fh
+        self.seen = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        data = self.fh.read1(len(b)) if hasattr(self.fh, "read1") else self.fh.read(len(b))
+        b[:len(data)] = data
+        self.seen += data
+        return len(data)
+
+
+class _HeldStream:
+    """A pipe opened once: its separator read off the header line as a file's is
+    (:func:`header_delimiter`), and every byte that reading took kept to be read again by
+    the records."""
+
+    def __init__(self, path):
         self.fh = _open_binary(path)
-        head = b""
-        while len(head) < limit:
-            line = self.fh.readline()
-            head += line
-            if not line or line.strip():
-                break
-        self.head = head
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            self.delimiter = None            # the records decode UTF-16 and find it there
-            return
-        text = head.removeprefix(codecs.BOM_UTF8)
-        try:
-            line = text.decode("utf-8")
-        except UnicodeDecodeError:
-            line = text.decode("cp1252", errors="replace")
-        self.delimiter = _delimiter_of(next((t for t in reversed(line.splitlines()) if t.strip()), ""))
+        seen = _Recorder(self.fh)
+        self.delimiter = _header_delimiter(io.BufferedReader(seen))
+        self.head = bytes(seen.seen)
 
     def open(self):
         """The whole stream from its first byte: the held head, then the rest as it arrives."""
