@@ -98,7 +98,7 @@ class Recommender:
         self.strict = strict
         self.columns = dict(columns or {})
         self.with_flags = with_flags
-        self.kept: dict[str, list[tuple[tuple, dict]]] = {name: [] for name in LISTS}
+        self.kept: dict[str, list[tuple[tuple, dict, tuple]]] = {name: [] for name in LISTS}
         self.counts = {name: 0 for name in LISTS}
         self.excluded = {"over_budget": 0, "no_price": 0}
         self.rows = 0
@@ -153,6 +153,9 @@ class Recommender:
             "avoid": lambda i: (not never[i], _desc(benefit[i]), row[i]),
         }
         names = self._item_columns(cols.keys())
+        picked = [(c, cols[c]) for c in names]
+        # the input columns the items name, resolved once for the rows of this chunk
+        inputs = self._input_columns(tuple(names))
         for name, mask in (("use_now", now), ("later", later), ("avoid", avoid)):
             idx = np.flatnonzero(mask).tolist()
             self.counts[name] += len(idx)
@@ -160,7 +163,7 @@ class Recommender:
                 continue
             key = keys[name]
             top = sorted(idx, key=key)[:self.k]           # stable: ties keep input order
-            part = [(key(i), {c: cols[c][i] for c in names}) for i in top]
+            part = [(key(i), {c: v[i] for c, v in picked}, inputs) for i in top]
             # previously kept rows first on ties (as a stable sort of the concatenation)
             self.kept[name] = sorted(self.kept[name] + part, key=lambda e: e[0])[:self.k]
 
@@ -197,11 +200,11 @@ class Recommender:
                 _first(cols, PRICE_CANDIDATES, self.columns.get("price")))
         return got
 
-    def _item(self, r: dict, which: str) -> dict:
+    def _item(self, r: dict, which: str, inputs: tuple) -> dict:
         """One ranked item from a scored row (JSON columns as text, or as lists when scored
-        with ``score_columns(..., as_lists=True)``)."""
-        cols = r.keys()
-        id_col, name_col, brand_col, cat_col, price_col = self._input_columns(tuple(cols))
+        with ``score_columns(..., as_lists=True)``); ``inputs``: its (id, name, brand,
+        category, price) columns (:meth:`_input_columns` of the row's columns)."""
+        id_col, name_col, brand_col, cat_col, price_col = inputs
         row = int(r["input_row"])
         pid = r[id_col] if id_col else None
         pid = None if pid is None or (isinstance(pid, float) and math.isnan(pid)) or pid == "" \
@@ -247,7 +250,7 @@ class Recommender:
     def result(self) -> dict:
         out: dict = {}
         for name in LISTS:
-            out[name] = [self._item(r, name) for _key, r in self.kept[name]]
+            out[name] = [self._item(r, name, inputs) for _key, r, inputs in self.kept[name]]
         models = default_models(self.ctx.use_models)
         warnings = []
         if self.ctx.concerns and not models.has_concerns:

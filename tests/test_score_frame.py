@@ -355,3 +355,27 @@ def test_learned_columns_equal_the_models_own_predict(sample):
     for col in (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness"):
         np.testing.assert_allclose(out[col].to_numpy()[ok], ref[col].to_numpy()[ok], err_msg=col)
     assert out.loc[ok, "concern_model_version"].str.startswith("concerns@").all()
+
+
+def test_person_fit_is_numpys_mean_bit_for_bit(sample):
+    """score_columns averages fewer than 8 of the person's concern (skin-type) columns by
+    column-wise sums: the same float, bit for bit, as numpy's mean of the stacked columns,
+    for 1-9 columns of real predictions of 300 products (with the NaN of unread rows) and
+    for a web request's few rows as for a batch chunk's."""
+    from recommender.scoring.frame import _fit
+
+    models = default_models()
+    if not models.has_concerns:
+        pytest.skip("concern/skin-type models not trained here")
+    out = score_frame(sample, make_score_context(day=2, use_models=True))
+    cols = [out[c].to_numpy(dtype=float) for c in (*CONCERN_COLUMNS, *SKIN_COLUMNS)]
+    assert np.isnan(cols[0]).any() and not np.isnan(cols[0]).all()
+    rng = np.random.default_rng(0)
+    for m in range(1, 10):
+        for rows in (1, 31, 5000):
+            at = rng.choice(len(sample), size=rows)
+            picked = [cols[j][at] for j in rng.choice(len(cols), size=m, replace=False)]
+            ref = np.column_stack(picked).mean(axis=1)
+            got = np.array(_fit(picked))
+            assert got.tobytes() == ref.tobytes(), (m, rows)
+    assert _fit([]) is None

@@ -257,6 +257,7 @@ class PreparedCatalog:
         frame["product_id"] = [str(r) if _missing(v) else str(v)
                                for v, r in zip(ids, frame["input_row"], strict=True)]
         self.frame = frame.reset_index(drop=True)
+        self._n = len(self.frame)       # len(frame) asks pandas: a few times a request
         # What score_frame and the ranked items read, as plain objects (a narrow copy: taking
         # rows out of a wide Arrow-backed frame costs more than scoring them).
         from recommender.recommend import BRAND_CANDIDATES, PRICE_CANDIDATES
@@ -297,6 +298,7 @@ class PreparedCatalog:
         self._parts = SafetyParts(PARTS_KEPT)
         self._hits_kept: OrderedDict = OrderedDict()
         self._fit_terms: OrderedDict = OrderedDict()
+        self._badges_kept: dict[int, tuple] = {}
         self._prepare(reader, use_models)
 
     # -- the person-independent part -------------------------------------------------------
@@ -488,7 +490,7 @@ class PreparedCatalog:
 
     # -- lookups ---------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self.frame)
+        return self._n
 
     def product(self, product_id) -> dict | None:
         i = self._by_id.get(str(product_id))
@@ -532,7 +534,7 @@ class PreparedCatalog:
         hits = self._avoid_hits(safety.avoid, ctx.active_protocol) if safety.avoid else None
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
-                             reader=self.reader, badges=self._badges(ctx)[rows],
+                             reader=self.reader, badges=self._badges(ctx)[rows].tolist(),
                              safety_parts=self._parts.getter(ctx, at,
                                                              self._assessor(at, ctx, hits), hits),
                              as_lists=True, benefits=[parts[i] for i in at], only=only,
@@ -572,9 +574,20 @@ class PreparedCatalog:
 
     def _badges(self, ctx: ScoreContext) -> np.ndarray:
         """post_procedure_friendly for every product (person-independent: safe_from_day <= 1
-        at 1.0 mm mn under the active protocol), from that context's safety table."""
+        at 1.0 mm mn under the active protocol), from that context's safety table; kept per
+        protocol (read-only): every request asked for it anew."""
+        protocol = ctx.active_protocol
+        got = self._badges_kept.get(id(protocol))
+        if got is not None and got[0] is protocol:
+            return got[1]
         table, _outside = self._table(ScoreContext(safety=BADGE_CONTEXT, protocol=ctx.protocol))
-        return self.found & (table.avoid_end <= 1.0)
+        badges = self.found & (table.avoid_end <= 1.0)
+        badges.setflags(write=False)
+        with self._lock:
+            if len(self._badges_kept) >= SAFETY_TABLES_KEPT:
+                self._badges_kept.clear()
+            self._badges_kept[id(protocol)] = (protocol, badges)
+        return badges
 
     # -- ranking ---------------------------------------------------------------------------
     def estimate(self, context=None, *, with_verdicts: bool = True) -> dict[str, np.ndarray]:
