@@ -1,6 +1,7 @@
 """HTTP load on the web app: health, recommend and check under gunicorn, closed-loop clients.
 
     python benchmarks/web_load.py [--rows 10000] [--clients 8] [--duration 20] [--warmup 3]
+                                  [--rounds 4] [--slice-warmup 1]
                                   [--workers 2] [--worker-class sync|gthread] [--threads 4]
                                   [--timeout 120] [--endpoints health,recommend,check] [--seed 0]
                                   [--catalog FILE] [--url http://127.0.0.1:PORT] [--floor]
@@ -17,15 +18,23 @@ catalog with 8 concurrent closed-loop clients, throughput >= 1/5 of the health e
    ``skinrec serve``; ``--worker-class gthread`` keeps connections alive) on a free port of
    127.0.0.1 with SKINREC_CATALOG pointing at it, and waits for ``/api/v1/health``
    (``--url`` uses a server you started yourself instead; nothing else is ever targeted).
-3. For each endpoint in turn -- ``GET /api/v1/health``, ``POST /api/v1/recommend``,
+3. For the endpoints -- ``GET /api/v1/health``, ``POST /api/v1/recommend``,
    ``POST /api/v1/check`` -- runs N closed-loop clients (Python threads, one keep-alive
    ``http.client`` connection each: send, read the whole answer, send the next) for a warm-up
    then a fixed measured duration. Requests are varied and realistic: recommend contexts
    draw day 0-14, depth 0.25-2.0 mm, modality, 0-3 concerns, a skin type, sometimes an
    avoid-list or pregnancy; check bodies are real (perturbed) ingredient lists of the
    catalog, each with its own day and depth. Every body is built before the clock starts.
+   The measured seconds of each endpoint are cut into ``--rounds`` slices and the endpoints
+   take turns (health, recommend, check, health, recommend, ...; the first slice of each
+   after ``--warmup``, the others after ``--slice-warmup``; a client's bodies go on where
+   its last slice stopped). On a shared host the machine's speed drifts by 10-20 % from
+   minute to minute: measured one after the other, health in one minute and recommend in
+   the next, the ratio of the two moved between 0.16 and 0.21 for the same code. Taking
+   turns, every endpoint sees the same drift.
 4. Prints p50/p95/p99/max latency (ms), requests/s and non-2xx/error counts per endpoint,
-   the recommend/health throughput ratio and the targets, and writes the same as JSON.
+   the recommend/health throughput ratio (all rounds, and each round's) and the targets,
+   and writes the same as JSON.
 
 ``--floor``: the same run against benchmarks/floor_app.py, whose recommend answers one stored
 real answer (the first body's) after reading the body: the serving floor, what a recommend
@@ -199,6 +208,8 @@ class Phase:
         self.errors: list[str] = []
         self.done_in_window = 0
         self.lock = threading.Lock()
+        self.pos: dict[int, int] = {}     # client -> index of its next body (across slices)
+        self.slices: list[dict] = []      # per measured slice: its seconds, answers, req/s
 
 
 def _client(base: str, ph: Phase, idx: int, record_from: float, stop: float, timeout: float,
@@ -216,7 +227,7 @@ def _client(base: str, ph: Phase, idx: int, record_from: float, stop: float, tim
     non2xx: dict[int, int] = {}
     errors: list[str] = []
     bodies = ph.bodies
-    i = idx * 7919
+    i = ph.pos.get(idx, idx * 7919)   # a later slice goes on where this client stopped
     barrier.wait()
     while True:
         t0 = time.perf_counter()
@@ -245,6 +256,7 @@ def _client(base: str, ph: Phase, idx: int, record_from: float, stop: float, tim
             non2xx[status] = non2xx.get(status, 0) + 1
     conn.close()
     with ph.lock:
+        ph.pos[idx] = i
         ph.lat.extend(lat)
         ph.done_in_window += done_in_window
         for k, v in non2xx.items():
@@ -259,8 +271,11 @@ def _pct(sorted_vals: list[float], p: float) -> float:
     return sorted_vals[k]
 
 
-def run_phase(base: str, ph: Phase, clients: int, warmup: float, duration: float,
-              timeout: float) -> dict:
+def run_slice(base: str, ph: Phase, clients: int, warmup: float, duration: float,
+              timeout: float) -> None:
+    """One stretch of load on one endpoint: ``warmup`` unrecorded seconds, then ``duration``
+    measured ones, added to ``ph`` (and to ``ph.slices``)."""
+    done_before = ph.done_in_window
     load1 = os.getloadavg()[0]
     barrier = threading.Barrier(clients + 1)
     start = time.perf_counter() + 0.2
@@ -273,6 +288,14 @@ def run_phase(base: str, ph: Phase, clients: int, warmup: float, duration: float
     barrier.wait()
     for t in threads:  # bounded: a client ends at most one request timeout after stop
         t.join(timeout=warmup + duration + timeout + 30)
+    done = ph.done_in_window - done_before
+    ph.slices.append({"duration_s": duration, "completed_in_window": done,
+                      "rps": round(done / duration, 1), "loadavg_1m_before": round(load1, 2)})
+
+
+def summary(ph: Phase, clients: int, warmup: float) -> dict:
+    """The endpoint's figures over all its slices."""
+    duration = sum(sl["duration_s"] for sl in ph.slices)
     lat = sorted(ph.lat)
     n_bad = sum(ph.non2xx.values())
     err_types: dict[str, int] = {}
@@ -292,7 +315,8 @@ def run_phase(base: str, ph: Phase, clients: int, warmup: float, duration: float
         "p50_ms": ms(_pct(lat, 50)), "p95_ms": ms(_pct(lat, 95)), "p99_ms": ms(_pct(lat, 99)),
         "max_ms": ms(lat[-1]) if lat else None,
         "mean_ms": ms(sum(lat) / len(lat)) if lat else None,
-        "loadavg_1m_before": round(load1, 2),
+        "loadavg_1m_before": ph.slices[0]["loadavg_1m_before"],
+        "slices": ph.slices,
         "bad_share": round((n_bad + len(ph.errors)) / max(1, n_bad + len(ph.errors) + len(lat)), 4),
     }
 
@@ -321,6 +345,13 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bodies", type=int, default=2000, help="distinct bodies per POST endpoint")
+    ap.add_argument("--rounds", type=int, default=4,
+                    help="each endpoint's --duration is measured in this many slices, the "
+                         "endpoints taking turns (health, recommend, check, health, ...), so "
+                         "that the machine's speed, which drifts from minute to minute on a "
+                         "shared host, weighs on every endpoint alike")
+    ap.add_argument("--slice-warmup", type=float, default=1.0,
+                    help="unrecorded seconds before each slice after an endpoint's first")
     ap.add_argument("--timeout", type=float, default=120.0, help="seconds one request may take")
     ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
                     help="gunicorn worker class (sync: as `skinrec serve`)")
@@ -339,6 +370,8 @@ def main() -> None:
         raise SystemExit("--floor starts its own server: leave out --url")
     if args.duration <= 0 or args.duration > 600:
         raise SystemExit("--duration must be in (0, 600] seconds")
+    if not 1 <= args.rounds <= 100:
+        raise SystemExit("--rounds must be in [1, 100]")
 
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
@@ -393,11 +426,16 @@ def main() -> None:
                       Phase("check", "POST", "/api/v1/check", chk_bodies)]
             result["results"] = {}
             wanted = set(args.endpoints.split(","))
-            for ph in (p for p in phases if p.name in wanted):
-                print(f"{ph.name}: {args.clients} clients, {args.warmup:g} s warm-up + "
-                      f"{args.duration:g} s ...", flush=True)
-                result["results"][ph.name] = run_phase(base, ph, args.clients, args.warmup,
-                                                       args.duration, args.timeout)
+            chosen = [p for p in phases if p.name in wanted]
+            part = args.duration / args.rounds
+            for r in range(args.rounds):
+                for ph in chosen:
+                    warm = args.warmup if r == 0 else args.slice_warmup
+                    print(f"round {r + 1}/{args.rounds} {ph.name}: {args.clients} clients, "
+                          f"{warm:g} s warm-up + {part:g} s ...", flush=True)
+                    run_slice(base, ph, args.clients, warm, part, args.timeout)
+            for ph in chosen:
+                result["results"][ph.name] = summary(ph, args.clients, args.warmup)
         finally:
             if proc is not None:
                 stop_server(proc, log)
@@ -415,6 +453,10 @@ def main() -> None:
         return
     ratio = res["recommend"]["rps"] / res["health"]["rps"] if res["health"]["rps"] else 0.0
     result["recommend_over_health_rps"] = round(ratio, 3)
+    # each round's ratio (its recommend slice over the health slice just before it)
+    per_round = [round(r["rps"] / h["rps"], 3) if h["rps"] else 0.0 for h, r in
+                 zip(res["health"]["slices"], res["recommend"]["slices"], strict=True)]
+    result["recommend_over_health_rps_per_round"] = per_round
     p95 = res["recommend"]["p95_ms"]
     result["targets"] = {
         "recommend_p95_ms<=50": p95 is not None and p95 <= TARGET_P95_MS,
@@ -430,6 +472,9 @@ def main() -> None:
     print()
     print(f"recommend/health throughput: {ratio:.3f} (target >= {TARGET_RATIO}); "
           f"recommend p95 {res['recommend']['p95_ms']} ms (target <= {TARGET_P95_MS:g} ms)")
+    print(f"  per round: {', '.join(f'{v:.3f}' for v in per_round)}; req/s per round: "
+          f"health {', '.join(str(sl['rps']) for sl in res['health']['slices'])}; "
+          f"recommend {', '.join(str(sl['rps']) for sl in res['recommend']['slices'])}")
     for k, ok in result["targets"].items():
         print(f"  {k}: {'met' if ok else 'MISSED'}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
