@@ -493,6 +493,44 @@ def test_api_recommend_reworded_flags_are_the_answer_encoded_whole(app):
     assert orjson.dumps(shared_lists([[odd]])[0]) == b"[" + orjson.dumps(dict(odd), option=OPTIONS) + b"]"
 
 
+def test_api_recommend_flags_reworded_once_are_written_not_kept(app):
+    """A depth asked after the re-worded answers kept per product are taken (kept
+    REWORDED_KEPT, here by 0.8 and 0.66 mm, as often asked as it) is re-worded anew on every
+    request (RewordedFlag.once): its lists are written as the whole answer encodes them, but
+    not kept by web.json_provider (they would only push out lists asked again); the lists of
+    the kept answers are."""
+    import orjson
+
+    from recommender.scoring.kept import REWORDED_KEPT, RewordedFlag
+    from web import json_provider, services
+    from web.json_provider import OPTIONS
+    from web.params import person_from
+    from web.state import get_state
+
+    client = app.test_client()
+    # one depth factor (1.0): 1.0 mm's is the kept answer, 0.8 and 0.66 mm (asked 3 times
+    # each) take the re-worded ones kept; 0.7 mm, asked less, is re-worded on every request
+    usual = (0.8, 0.66)
+    assert len(usual) == REWORDED_KEPT
+    for depth in (1.0, *usual * 3):
+        client.post("/api/v1/recommend", json={"day": 3, "depth": depth, "k": 50})
+    for depth, once in ((0.7, True), (0.8, False)):
+        body = {"day": 3, "depth": depth, "k": 50}
+        got = client.post("/api/v1/recommend", json=body)
+        with app.app_context():
+            st = get_state()
+            whole = services.recommend_for(st, person_from(body, st.protocol), k=50)
+        whole.setdefault("disclaimer", DISCLAIMER)
+        assert got.data == orjson.dumps(whole, option=OPTIONS)
+        lists = [it["flags"] for name in ("use_now", "later", "avoid") for it in whole[name]
+                 if any(type(f) is RewordedFlag for f in it["flags"])]
+        assert lists and all(any(type(f) is RewordedFlag and f.once for f in fl) is once
+                             for fl in lists)
+        json_provider.shared_lists(lists)
+        kept = [tuple(map(id, fl)) in json_provider._TEXTS for fl in lists]
+        assert not any(kept) if once else all(kept)
+
+
 def test_api_score_ids_and_inline(client):
     d = client.post("/api/v1/score", json={"day": 3, "product_ids": [RETINOL, HYDRATOR]}).get_json()
     assert [x["verdict"] for x in d["results"]] == ["avoid", "suitable"]

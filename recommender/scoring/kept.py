@@ -119,25 +119,32 @@ class SafetyParts:
             if other is None:
                 other = _reworded(part, wording, suffix, max_r)
                 with lock:
-                    _keep_reworded(wording[3], suffix, other, asked)
+                    kept_it = _keep_reworded(wording[3], suffix, other, asked)
+                if not kept_it:
+                    for d in other.flags:
+                        if type(d) is RewordedFlag:
+                            d.once = True
             return other
 
         return get
 
 
-def _keep_reworded(kept: dict, suffix: str, part: SafetyPart, asked: dict) -> None:
+def _keep_reworded(kept: dict, suffix: str, part: SafetyPart, asked: dict) -> bool:
     """Keep ``part`` (re-worded for ``suffix``) in ``kept`` (suffix -> part): while there is
     room, or in place of the kept one whose treatment fewer requests asked (``asked``:
     suffix -> requests), when ``suffix`` was asked by more. The usual depths of a factor are
     asked again and again; a depth typed once (1.23 mm) is not, and must not take their
-    place (the first depths seen kept theirs for good, whichever they were)."""
+    place (the first depths seen kept theirs for good, whichever they were). Returns whether
+    ``part`` is kept."""
     if len(kept) < REWORDED_KEPT:
         kept[suffix] = part
-        return
+        return True
     least = min(kept, key=lambda k: asked.get(k, 0))
     if asked.get(least, 0) < asked.get(suffix, 0):
         del kept[least]
         kept[suffix] = part
+        return True
+    return False
 
 
 def _wording(a, part: SafetyPart):
@@ -161,9 +168,11 @@ class RewordedFlag(dict):
     """A flag dict re-worded for another depth: ``base`` (the kept flag dict) with only its
     "reason" replaced, in the same place. An encoder that keeps ``base``'s JSON text can
     write this one by putting the new reason into it (web.json_provider): a depth typed once
-    re-words every shown product's flags, ~8 lists a request."""
+    re-words every shown product's flags, ~8 lists a request. ``once``: the answer it is
+    part of is not kept (it is made anew if that depth is asked again), so keeping its text
+    would only push out texts that are asked again."""
 
-    __slots__ = ("base",)
+    __slots__ = ("base", "once")
 
 
 def _reworded_flag(d: dict, reason: str) -> RewordedFlag:
@@ -173,6 +182,7 @@ def _reworded_flag(d: dict, reason: str) -> RewordedFlag:
     out = RewordedFlag(base)
     out["reason"] = reason
     out.base = base
+    out.once = False
     return out
 
 
