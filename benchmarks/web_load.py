@@ -372,6 +372,8 @@ def main() -> None:
         raise SystemExit("--duration must be in (0, 600] seconds")
     if not 1 <= args.rounds <= 100:
         raise SystemExit("--rounds must be in [1, 100]")
+    if args.warmup < 0 or args.slice_warmup < 0:
+        raise SystemExit("--warmup and --slice-warmup must be >= 0 seconds")
 
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
