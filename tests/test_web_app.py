@@ -431,6 +431,21 @@ def test_api_recommend_day1_never_recommends_an_open_avoid_window(client):
     assert cheap["use_now"] and all(it["price"] <= 15 for it in cheap["use_now"])
 
 
+def _whole_answer(app, body: dict) -> dict:
+    """The recommend answer for ``body`` as services.recommend_for gives it (flags as dicts),
+    with the disclaimer the API adds: what the API's text must encode."""
+    from web import services
+    from web.params import person_from
+    from web.state import get_state
+
+    with app.app_context():
+        st = get_state()
+        whole = services.recommend_for(st, person_from(body, st.protocol),
+                                       k=body.get("k", 10), budget=body.get("budget"))
+    whole.setdefault("disclaimer", DISCLAIMER)
+    return whole
+
+
 @pytest.mark.parametrize("body", [
     {"day": 1, "k": 50},
     {"day": 2.5, "depth": 0.75, "concerns": ["acne", "redness"], "skin_type": "dry", "k": 50},
@@ -443,19 +458,12 @@ def test_api_recommend_flags_kept_as_text_are_the_answer_encoded_whole(app, body
     second time from the kept text)."""
     import orjson
 
-    from web import services
     from web.json_provider import OPTIONS
-    from web.params import person_from
-    from web.state import get_state
 
     client = app.test_client()
     first = client.post("/api/v1/recommend", json=body)
     again = client.post("/api/v1/recommend", json=body)
-    with app.app_context():
-        st = get_state()
-        whole = services.recommend_for(st, person_from(body, st.protocol),
-                                       k=body.get("k", 10), budget=body.get("budget"))
-    whole.setdefault("disclaimer", DISCLAIMER)
+    whole = _whole_answer(app, body)
     assert any(it["flags"] for name in ("use_now", "later", "avoid") for it in whole[name])
     assert first.data == again.data == orjson.dumps(whole, option=OPTIONS)
 
@@ -468,20 +476,14 @@ def test_api_recommend_reworded_flags_are_the_answer_encoded_whole(app):
     import orjson
 
     from recommender.scoring.kept import RewordedFlag
-    from web import services
     from web.json_provider import OPTIONS, shared_lists
-    from web.params import person_from
-    from web.state import get_state
 
     client = app.test_client()
     client.post("/api/v1/recommend", json={"day": 3, "depth": 1.0, "k": 50})
     for depth in (0.8, 0.66, 0.8):
         body = {"day": 3, "depth": depth, "k": 50}
         got = client.post("/api/v1/recommend", json=body)
-        with app.app_context():
-            st = get_state()
-            whole = services.recommend_for(st, person_from(body, st.protocol), k=50)
-        whole.setdefault("disclaimer", DISCLAIMER)
+        whole = _whole_answer(app, body)
         flags = [f for name in ("use_now", "later", "avoid") for it in whole[name]
                  for f in it["flags"]]
         reworded = [f for f in flags if type(f) is RewordedFlag]
@@ -502,10 +504,8 @@ def test_api_recommend_flags_reworded_once_are_written_not_kept(app):
     import orjson
 
     from recommender.scoring.kept import REWORDED_KEPT, RewordedFlag
-    from web import json_provider, services
+    from web import json_provider
     from web.json_provider import OPTIONS
-    from web.params import person_from
-    from web.state import get_state
 
     client = app.test_client()
     # one depth factor (1.0): 1.0 mm's is the kept answer, 0.8 and 0.66 mm (asked 3 times
@@ -517,10 +517,7 @@ def test_api_recommend_flags_reworded_once_are_written_not_kept(app):
     for depth, once in ((0.7, True), (0.8, False)):
         body = {"day": 3, "depth": depth, "k": 50}
         got = client.post("/api/v1/recommend", json=body)
-        with app.app_context():
-            st = get_state()
-            whole = services.recommend_for(st, person_from(body, st.protocol), k=50)
-        whole.setdefault("disclaimer", DISCLAIMER)
+        whole = _whole_answer(app, body)
         assert got.data == orjson.dumps(whole, option=OPTIONS)
         lists = [it["flags"] for name in ("use_now", "later", "avoid") for it in whole[name]
                  if any(type(f) is RewordedFlag for f in it["flags"])]
