@@ -11,9 +11,10 @@ from __future__ import annotations
 from recommender.config import MEMO_ENTRIES
 
 
-def remember(memo: dict, key, value):
-    """``memo[key] = value`` (emptying the memo first when it is full); returns ``value``."""
-    if len(memo) >= MEMO_ENTRIES:
+def remember(memo: dict, key, value, limit: int = MEMO_ENTRIES):
+    """``memo[key] = value`` (emptying the memo first when it holds ``limit`` entries);
+    returns ``value``."""
+    if len(memo) >= limit:
         memo.clear()
     memo[key] = value
     return value

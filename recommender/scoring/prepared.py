@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from recommender.memo import remember
 from recommender.safety import assess, rescale
 from recommender.safety.context import EMPTY_AVOID, fold_name
 from recommender.safety.engine import BADGE_CONTEXT
@@ -584,9 +585,7 @@ class PreparedCatalog:
         badges = self.found & (table.avoid_end <= 1.0)
         badges.setflags(write=False)
         with self._lock:
-            if len(self._badges_kept) >= SAFETY_TABLES_KEPT:
-                self._badges_kept.clear()
-            self._badges_kept[id(protocol)] = (protocol, badges)
+            remember(self._badges_kept, id(protocol), (protocol, badges), SAFETY_TABLES_KEPT)
         return badges
 
     # -- ranking ---------------------------------------------------------------------------
