@@ -81,6 +81,9 @@ OUTPUT_COLUMNS = (
     "protocol_name",
     "protocol_version", *VERSION_COLUMNS, "skinrec_version",
 )
+# the models' columns of the output (score_columns' ``learned``)
+MODEL_COLUMNS = (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness", "absorption_index",
+                 "absorption_x_vs_intact")
 _DTYPES = {**{c: object for c in STRING_COLUMNS}, **{c: "float64" for c in FLOAT_COLUMNS},
            **{c: "bool" for c in BOOL_COLUMNS}, **{c: "int64" for c in INT_COLUMNS}}
 
@@ -371,7 +374,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                   ctx: ScoreContext, *, models: LearnedModels | None = None, reader=None,
                   errors: str = "raise", badges=None, assessor=None,
                   as_lists: bool = False, benefits=None,
-                  safety_parts=None, only=None, unrecognized=None) -> dict[str, np.ndarray]:
+                  safety_parts=None, only=None, unrecognized=None, parsed=None,
+                  learned=None) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -393,6 +397,12 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     names' list and the risk term are not even made).
     ``unrecognized``: each product's ``parsed.unrecognized`` when already known (a prepared
     catalog keeps them: the list is built anew on every access); read-only.
+    ``parsed``: each product's reading of its text when already known (a prepared catalog
+    keeps them); None reads the texts with ``reader``.
+    ``learned``: the models' columns for these products when already known (a prepared
+    catalog takes them by row, not by text): column -> array, holding at least gentleness,
+    absorption_x_vs_intact, the person's concern and skin-type columns and the model
+    columns in ``only``; None asks ``models.predict``.
     """
     n = len(texts)
     protocol = ctx.active_protocol
@@ -406,36 +416,12 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     if models is None:
         models = default_models(ctx.use_models)
 
-    # Parse (identical fields in a chunk parsed once; the mentions are not mutated below).
-    # A reader with read_many reads the chunk's distinct lists with one call of the learned
-    # class fallback; should that raise, every row is read on its own below (errors="mark").
-    parsed: list[ParsedList] = []
-    seen: dict[str, ParsedList] = {}
     failed: dict[int, str] = {}
-    if hasattr(reader, "read_many"):
-        distinct = list(dict.fromkeys(texts))
-        try:
-            seen = dict(zip(distinct, reader.read_many(distinct), strict=True))
-        except Exception:
-            if errors == "raise":
-                raise
-            seen = {}
-    for i, text in enumerate(texts):
-        p = seen.get(text)
-        if p is None:
-            try:
-                p = reader.read(text)
-            except Exception as exc:
-                if errors == "raise":
-                    raise
-                failed[i] = f"internal error while parsing: {type(exc).__name__}: {exc}"
-                p = ParsedList(text=text, status="error")
-            else:
-                seen[text] = p
-        parsed.append(p)
-
-    learned = models.predict(texts, [c or "" for c in cats], parsed,
-                             t_hours=safety.hours, depth_mm=safety.depth_mm)
+    if parsed is None:
+        parsed = _read(texts, reader, errors, failed)
+    if learned is None:
+        learned = models.predict(texts, [c or "" for c in cats], parsed,
+                                 t_hours=safety.hours, depth_mm=safety.depth_mm)
     concern_idx = [CONCERN_COLUMNS.index(f"concern_{c}") for c in ctx.concerns]
     skin_idx = [SKIN_COLUMNS.index(f"skin_{s}") for s in ctx.skin_types]
     gentleness = learned["gentleness"]
@@ -582,13 +568,9 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
         "flags": flags_col, "n_ingredients": n_ing, "n_unrecognized": n_unrec,
         "unrecognized": unrec_col,
     }
-    for c in CONCERN_COLUMNS:
-        data[c] = learned[c]
-    for c in SKIN_COLUMNS:
-        data[c] = learned[c]
-    data["gentleness"] = gentleness
-    data["absorption_index"] = learned["absorption_index"]
-    data["absorption_x_vs_intact"] = x_intact
+    for c in MODEL_COLUMNS:             # a ``learned`` given may hold only those wanted
+        if only is None or c in only:
+            data[c] = learned[c]
     data["benefit_term"] = benefit_col
     data["risk_term"] = risk_col
     data["protocol_name"] = protocol.name
@@ -598,6 +580,37 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     data["skinrec_version"] = __version__
     return {c: _column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS
             if only is None or c in only}
+
+
+def _read(texts: list[str], reader, errors: str, failed: dict[int, str]) -> list[ParsedList]:
+    """Each text's reading (identical fields in a chunk read once; the mentions are not
+    mutated by the scoring). A reader with read_many reads the chunk's distinct lists with
+    one call of the learned class fallback; should that raise, every row is read on its own
+    (errors="mark": a row that still raises is an "error" row, its message in ``failed``)."""
+    parsed: list[ParsedList] = []
+    seen: dict[str, ParsedList] = {}
+    if hasattr(reader, "read_many"):
+        distinct = list(dict.fromkeys(texts))
+        try:
+            seen = dict(zip(distinct, reader.read_many(distinct), strict=True))
+        except Exception:
+            if errors == "raise":
+                raise
+            seen = {}
+    for i, text in enumerate(texts):
+        p = seen.get(text)
+        if p is None:
+            try:
+                p = reader.read(text)
+            except Exception as exc:
+                if errors == "raise":
+                    raise
+                failed[i] = f"internal error while parsing: {type(exc).__name__}: {exc}"
+                p = ParsedList(text=text, status="error")
+            else:
+                seen[text] = p
+        parsed.append(p)
+    return parsed
 
 
 def _fit(columns: list[np.ndarray]) -> list[float] | None:

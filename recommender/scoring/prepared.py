@@ -123,7 +123,8 @@ class _CachedModels:
         # per column (~20)
         self._names = list(fit)
         self._mat = np.column_stack([fit[c] for c in self._names])
-        self._abs_kept: OrderedDict = OrderedDict()
+        self._abs_kept: OrderedDict = OrderedDict()   # (time, depth) -> {row: pair}
+        self._abs_rows = 0                              # pairs kept in all
         self._abs_lock = threading.Lock()
 
     def __getattr__(self, name):          # versions, has_concerns, problems ...
@@ -135,42 +136,68 @@ class _CachedModels:
             return self.base.predict(texts, categories, parsed, t_hours=t_hours,
                                      depth_mm=depth_mm)
         at = np.asarray(keys, dtype=np.int64)
-        got = self._mat[at]
-        out = {c: got[:, j] for j, c in enumerate(self._names)}
-        n = len(texts)
-        out["absorption_index"] = np.full(n, np.nan)
-        out["absorption_x_vs_intact"] = np.full(n, np.nan)
-        readable = np.flatnonzero([p.found for p in parsed])
-        if len(readable) and self.plan is not None:
-            vals, xs = self._absorption(t_hours, depth_mm, at[readable].tolist())
-            out["absorption_index"][readable] = vals
-            out["absorption_x_vs_intact"][readable] = xs
+        return self.predict_rows(at, np.fromiter((p.found for p in parsed), dtype=bool,
+                                                 count=len(at)),
+                                 t_hours=t_hours, depth_mm=depth_mm)
+
+    def predict_rows(self, at: np.ndarray, found: np.ndarray, *, t_hours: float,
+                     depth_mm: float, columns=None) -> dict[str, np.ndarray]:
+        """:meth:`predict` of the products whose model rows (``self.rows``' values) are ``at``
+        and whose lists were read where ``found``, without looking their texts up (the
+        prepared catalog knows its rows). ``columns``: the fit columns wanted (None: all;
+        absorption's two columns are always there)."""
+        if columns is None:
+            got = self._mat[at]
+            out = {c: got[:, j] for j, c in enumerate(self._names)}
+        else:
+            fit = self.fit
+            out = {c: fit[c][at] for c in columns}
+        n = len(at)
+        index, x = np.full(n, np.nan), np.full(n, np.nan)
+        out["absorption_index"] = index
+        out["absorption_x_vs_intact"] = x
+        if self.plan is not None:
+            readable = np.flatnonzero(found)
+            if len(readable):
+                vals, xs = self._absorption(t_hours, depth_mm, at[readable].tolist())
+                index[readable] = vals
+                x[readable] = xs
         return out
 
     def _absorption(self, t_hours: float, depth_mm: float, rows: list[int]) -> tuple[list, list]:
         """The plan's (absorption_index, x_vs_intact) of ``rows`` at this time and depth, each
-        row's pair kept (the last ABSORPTION_KEPT): the products heading the lists are shown
-        again and again at the usual days and depths, and the plan's answer for a row does
-        not depend on the other rows asked with it (its sums run over its own terms)."""
+        row's pair kept: the products heading the lists are shown again and again at the
+        usual days and depths, and the plan's answer for a row does not depend on the other
+        rows asked with it (its sums run over its own terms). Kept per (time, depth), the
+        most recently asked first given up, up to ABSORPTION_KEPT rows in all (one look-up
+        of the time and depth per request, then one per row)."""
         kept, lock = self._abs_kept, self._abs_lock
-        got = [None] * len(rows)
-        missing = []
+        key = (t_hours, depth_mm)
         with lock:
-            for j, r in enumerate(rows):
-                key = (t_hours, depth_mm, r)
-                v = kept.get(key)
-                if v is None:
-                    missing.append(j)
-                else:
-                    kept.move_to_end(key)
-                    got[j] = v
-        if missing:
+            pairs = kept.get(key)
+            if pairs is None:
+                pairs = kept[key] = {}
+            else:
+                kept.move_to_end(key)
+            got = [pairs.get(r) for r in rows]
+        if None in got:
+            missing = [j for j, v in enumerate(got) if v is None]
             vals, xs = self.plan.at(t_hours, depth_mm=depth_mm, rows=[rows[j] for j in missing])
             with lock:
+                cur = kept.get(key)
+                if cur is None:             # given up meanwhile (another thread's request)
+                    kept[key] = pairs
+                    self._abs_rows += len(pairs)
+                elif cur is not pairs:      # ... and asked again: add to the one kept now
+                    pairs = cur
                 for j, v, x in zip(missing, vals.tolist(), xs.tolist(), strict=True):
-                    got[j] = kept[(t_hours, depth_mm, rows[j])] = (v, x)
-                while len(kept) > ABSORPTION_KEPT:
-                    kept.popitem(last=False)
+                    r = rows[j]
+                    if r not in pairs:
+                        self._abs_rows += 1
+                    got[j] = pairs[r] = (v, x)
+                while self._abs_rows > ABSORPTION_KEPT and len(kept) > 1:
+                    _key, old = kept.popitem(last=False)
+                    self._abs_rows -= len(old)
         return [v for v, _x in got], [x for _v, x in got]
 
 
@@ -348,6 +375,9 @@ class PreparedCatalog:
         for i, key in enumerate(zip(self.texts, cats, strict=True)):
             rows.setdefault(key, i)
         self.models = _CachedModels(base_models, rows, fit)
+        # each row's model row (the first of its text and category: _CachedModels.predict)
+        self._model_row = np.fromiter((rows[k] for k in zip(self.texts, cats, strict=True)),
+                                      dtype=np.int64, count=n)
         self.concern_mat = np.column_stack([fit[col] for col in CONCERN_COLUMNS])
 
         self._benefit: dict[int, tuple] = {}
@@ -533,13 +563,25 @@ class PreparedCatalog:
         parts = self._benefits(ctx.weights)[0]
         safety = ctx.safety
         hits = self._avoid_hits(safety.avoid, ctx.active_protocol) if safety.avoid else None
+        learned = None
+        if models is self.models:
+            # the models' columns by row (what models.predict finds by text and category):
+            # the person's, gentleness, absorption, and those asked for
+            person = {"gentleness", *(f"concern_{c}" for c in ctx.concerns),
+                      *(f"skin_{s}" for s in ctx.skin_types)}
+            learned = models.predict_rows(
+                self._model_row[rows], self.found[rows], t_hours=safety.hours,
+                depth_mm=safety.depth_mm,
+                columns=None if only is None else [c for c in models.fit
+                                                   if c in person or c in only])
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
                              reader=self.reader, badges=self._badges(ctx)[rows].tolist(),
                              safety_parts=self._parts.getter(ctx, at,
                                                              self._assessor(at, ctx, hits), hits),
                              as_lists=True, benefits=[parts[i] for i in at], only=only,
-                             unrecognized=[self.unrec[i] for i in at])
+                             unrecognized=[self.unrec[i] for i in at],
+                             parsed=[self.parsed[i] for i in at], learned=learned)
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
         for c, v in data.items():
             out[c] = v.tolist()
