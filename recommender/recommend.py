@@ -31,7 +31,6 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from recommender import DISCLAIMER
@@ -117,33 +116,37 @@ class Recommender:
         if not n:
             return
         self.rows += n
-        n_ing = np.asarray(cols["n_ingredients"], dtype=float)
-        n_unrec = np.asarray(cols["n_unrecognized"], dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            unknown_share = np.where(n_ing > 0, n_unrec / np.where(n_ing > 0, n_ing, 1), np.nan)
-        ok = (np.asarray(cols["status"], dtype=object) == "ok") & \
-            (unknown_share <= MAX_UNRECOGNIZED_SHARE)
-        never = np.asarray(cols["never_safe"], dtype=bool)
-        verdict = np.asarray(cols["verdict"], dtype=object)
-        sfd = np.asarray(cols["safe_from_day"], dtype=float)
-        usable = verdict == "suitable"
-        if not self.strict:
-            usable |= verdict == "caution"
-        now = ok & ~never & usable
-        later = ok & ~never & (verdict == "avoid") & ~np.isnan(sfd)
-        avoid = never | ~ok
+        # which list each row is for, in plain Python (a chunk of a web request is ~30 rows:
+        # numpy's fixed cost per array would be most of the time)
+        status, n_ing, n_unrec = cols["status"], cols["n_ingredients"], cols["n_unrecognized"]
+        verdict, sfd = cols["verdict"], cols["safe_from_day"]
+        never = [bool(v) for v in cols["never_safe"]]
+        usable = ("suitable",) if self.strict else ("suitable", "caution")
+        now: list[int] = []
+        later: list[int] = []
+        avoid: list[int] = []
+        for i in range(n):
+            ni = float(n_ing[i])
+            # a readable list with at most MAX_UNRECOGNIZED_SHARE of its names unknown
+            ok = status[i] == "ok" and ni > 0 and \
+                float(n_unrec[i]) / ni <= MAX_UNRECOGNIZED_SHARE
+            if never[i] or not ok:
+                avoid.append(i)
+            elif verdict[i] in usable:
+                now.append(i)
+            elif verdict[i] == "avoid" and not _missing_number(sfd[i]):
+                later.append(i)
         if self.budget is not None:
             self.price_col = _first(cols.keys(), PRICE_CANDIDATES, self.columns.get("price"))
             prices = [None] * n if self.price_col is None else \
                 [_price(v) for v in cols[self.price_col]]
-            no_price = np.fromiter((v is None for v in prices), dtype=bool, count=n)
-            over = ~no_price & np.array([v is not None and v > self.budget for v in prices],
-                                        dtype=bool)
-            for mask in (now, later):
-                self.excluded["no_price"] += int((mask & no_price).sum())
-                self.excluded["over_budget"] += int((mask & over).sum())
-            now = now & ~no_price & ~over
-            later = later & ~no_price & ~over
+            no_price = [v is None for v in prices]
+            over = [v is not None and v > self.budget for v in prices]
+            for rows in (now, later):
+                self.excluded["no_price"] += sum(no_price[i] for i in rows)
+                self.excluded["over_budget"] += sum(over[i] for i in rows)
+            now = [i for i in now if not no_price[i] and not over[i]]
+            later = [i for i in later if not no_price[i] and not over[i]]
         row = cols["input_row"]
         score, when_safe = cols["post_needling_score"], cols["score_when_safe"]
         benefit = cols["benefit_term"]
@@ -156,8 +159,7 @@ class Recommender:
         picked = [(c, cols[c]) for c in names]
         # the input columns the items name, resolved once for the rows of this chunk
         inputs = self._input_columns(tuple(names))
-        for name, mask in (("use_now", now), ("later", later), ("avoid", avoid)):
-            idx = np.flatnonzero(mask).tolist()
+        for name, idx in (("use_now", now), ("later", later), ("avoid", avoid)):
             self.counts[name] += len(idx)
             if not idx:
                 continue
@@ -271,6 +273,11 @@ class Recommender:
         out["warnings"] = warnings
         out["disclaimer"] = DISCLAIMER
         return out
+
+
+def _missing_number(v) -> bool:
+    """None or NaN (what np.isnan of the column's float array finds)."""
+    return v is None or v != v
 
 
 def _asc(v) -> tuple:

@@ -375,7 +375,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                   errors: str = "raise", badges=None, assessor=None,
                   as_lists: bool = False, benefits=None,
                   safety_parts=None, only=None, unrecognized=None, parsed=None,
-                  learned=None) -> dict[str, np.ndarray]:
+                  learned=None, plain: bool = False) -> dict[str, np.ndarray]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -403,6 +403,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     catalog takes them by row, not by text): column -> array, holding at least gentleness,
     absorption_x_vs_intact, the person's concern and skin-type columns and the model
     columns in ``only``; None asks ``models.predict``.
+    ``plain``: each column as the list of plain Python values its array's ``tolist()`` would
+    give, without making the array (a caller that answers in JSON: the prepared catalog).
     """
     n = len(texts)
     protocol = ctx.active_protocol
@@ -578,7 +580,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     for c, v in models.versions.items():
         data[c] = v
     data["skinrec_version"] = __version__
-    return {c: _column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS
+    column = _plain_column if plain else _column
+    return {c: column(data[c], _DTYPES[c], n) for c in OUTPUT_COLUMNS
             if only is None or c in only}
 
 
@@ -628,6 +631,22 @@ def _fit(columns: list[np.ndarray]) -> list[float] | None:
     for c in columns[1:]:
         total = total + c
     return (total / m).tolist()
+
+
+def _plain_column(values, dtype, n: int) -> list:
+    """``_column(values, dtype, n).tolist()`` without the array: each value as the array of
+    that dtype would hold it, then as Python gives it back (a float, bool or int; an object
+    as it is). A request's ~30 rows: converting a list takes less than making an array of
+    it and a list again."""
+    if dtype is object:
+        return [values] * n if isinstance(values, str) else list(values)
+    if isinstance(values, np.ndarray):
+        return values.astype(dtype, copy=False).tolist()
+    conv = _PLAIN[dtype]
+    return [conv(v) for v in values]
+
+
+_PLAIN = {"float64": float, "bool": bool, "int64": int}
 
 
 def _column(values, dtype, n: int) -> np.ndarray:

@@ -581,10 +581,10 @@ class PreparedCatalog:
                                                              self._assessor(at, ctx, hits), hits),
                              as_lists=True, benefits=[parts[i] for i in at], only=only,
                              unrecognized=[self.unrec[i] for i in at],
-                             parsed=[self.parsed[i] for i in at], learned=learned)
+                             parsed=[self.parsed[i] for i in at], learned=learned,
+                             plain=True)
         out = {c: v[rows].tolist() for c, v in self._narrow_cols.items()}
-        for c, v in data.items():
-            out[c] = v.tolist()
+        out.update(data)
         return out
 
     def _assessor(self, at: list[int], ctx: ScoreContext, hits: np.ndarray | None = None):
