@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from recommender.recommend import Recommender
 from recommender.safety import assess, load_protocol
 from recommender.safety.engine import _avoid_match
 from recommender.scoring import make_score_context
@@ -202,6 +203,38 @@ def test_scored_rows_with_kept_parts_equal_fresh_scoring(prep):
                               reader=prep.reader, as_lists=True)
         for col, v in fresh.items():
             assert json.dumps(got[col]) == json.dumps(v.tolist()), (col, ctx.safety)
+        # the columns a ranking reads (the model columns taken by row: only the person's)
+        want = Recommender(ctx).read_columns()
+        some = prep._score_columns(rows, ctx, want)
+        assert {c for c in fresh if c in want} <= set(some)
+        assert not any(c.startswith(("concern_", "skin_")) for c in some)
+        for col in fresh:
+            if col in want:
+                assert json.dumps(some[col]) == json.dumps(got[col]), (col, ctx.safety)
+
+
+def test_kept_absorption_is_the_plans_and_bounded(prep, monkeypatch):
+    """The shown rows' absorption kept per (time, depth) is the plan's own answer, asked
+    again or not, and no more than ABSORPTION_KEPT rows are kept (whole times given up,
+    the least recently asked first)."""
+    import recommender.scoring.prepared as P
+
+    models = prep.models
+    monkeypatch.setattr(P, "ABSORPTION_KEPT", 150)
+    models._abs_kept.clear()
+    models._abs_rows = 0
+    rows = np.flatnonzero(prep.found)[:60].tolist()
+    times = [(h, d) for h in (0.0, 6.0, 30.0, 100.0) for d in (0.5, 1.0, 1.73)]
+    for h, d in times + times[:3]:
+        for part in (rows[:40], rows[20:]):          # half asked before, half new
+            idx, x = models._absorption(h, d, part)
+            want_idx, want_x = models.plan.at(h, depth_mm=d, rows=part)
+            np.testing.assert_array_equal(np.array(idx), want_idx)
+            np.testing.assert_array_equal(np.array(x), want_x)
+            assert np.isfinite(want_x).sum() > 10
+        assert models._abs_rows == sum(len(v) for v in models._abs_kept.values()) <= 150
+        assert next(reversed(models._abs_kept)) == (h, d)
+    assert len(models._abs_kept) == 2
 
 
 def test_uptake_estimate_equals_the_per_term_sum(prep):
