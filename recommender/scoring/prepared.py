@@ -168,9 +168,9 @@ class _CachedModels:
         """The plan's (absorption_index, x_vs_intact) of ``rows`` at this time and depth, each
         row's pair kept: the products heading the lists are shown again and again at the
         usual days and depths, and the plan's answer for a row does not depend on the other
-        rows asked with it (its sums run over its own terms). Kept per (time, depth), the
-        most recently asked first given up, up to ABSORPTION_KEPT rows in all (one look-up
-        of the time and depth per request, then one per row)."""
+        rows asked with it (its sums run over its own terms). Kept per (time, depth), up to
+        ABSORPTION_KEPT rows in all, the time and depth asked least recently given up first
+        (one look-up of the time and depth per request, then one per row)."""
         kept, lock = self._abs_kept, self._abs_lock
         key = (t_hours, depth_mm)
         with lock:
