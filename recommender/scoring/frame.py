@@ -84,6 +84,14 @@ OUTPUT_COLUMNS = (
 # the models' columns of the output (score_columns' ``learned``)
 MODEL_COLUMNS = (*CONCERN_COLUMNS, *SKIN_COLUMNS, "gentleness", "absorption_index",
                  "absorption_x_vs_intact")
+
+
+def learned_columns(ctx: ScoreContext, only=None) -> set[str]:
+    """The models' columns score_columns reads or answers for this person and ``only``: a
+    ``learned`` given to it must hold at least these."""
+    read = {"gentleness", "absorption_x_vs_intact",
+            *(f"concern_{c}" for c in ctx.concerns), *(f"skin_{s}" for s in ctx.skin_types)}
+    return read | {c for c in MODEL_COLUMNS if only is None or c in only}
 _DTYPES = {**{c: object for c in STRING_COLUMNS}, **{c: "float64" for c in FLOAT_COLUMNS},
            **{c: "bool" for c in BOOL_COLUMNS}, **{c: "int64" for c in INT_COLUMNS}}
 
@@ -375,7 +383,7 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
                   errors: str = "raise", badges=None, assessor=None,
                   as_lists: bool = False, benefits=None,
                   safety_parts=None, only=None, unrecognized=None, parsed=None,
-                  learned=None, plain: bool = False) -> dict[str, np.ndarray]:
+                  learned=None, plain: bool = False) -> dict[str, np.ndarray | list]:
     """The scoring itself, without a frame: OUTPUT_COLUMNS -> one array each (dtypes as in
     score_frame's output), for the products whose ingredient texts, names and categories
     are given (None: absent). :func:`score_frame` wraps this for a DataFrame; the prepared
@@ -400,9 +408,8 @@ def score_columns(texts: list[str], names: list[str | None], cats: list[str | No
     ``parsed``: each product's reading of its text when already known (a prepared catalog
     keeps them); None reads the texts with ``reader``.
     ``learned``: the models' columns for these products when already known (a prepared
-    catalog takes them by row, not by text): column -> array, holding at least gentleness,
-    absorption_x_vs_intact, the person's concern and skin-type columns and the model
-    columns in ``only``; None asks ``models.predict``.
+    catalog takes them by row, not by text): column -> array, holding at least
+    :func:`learned_columns`; None asks ``models.predict``.
     ``plain``: each column as the list of plain Python values its array's ``tolist()`` would
     give, without making the array (a caller that answers in JSON: the prepared catalog).
     """

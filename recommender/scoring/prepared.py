@@ -65,6 +65,7 @@ from recommender.scoring.frame import (
     _opt_text,
     _text,
     benefit_part,
+    learned_columns,
     resolve_columns,
     score_columns,
     score_frame,
@@ -565,15 +566,13 @@ class PreparedCatalog:
         hits = self._avoid_hits(safety.avoid, ctx.active_protocol) if safety.avoid else None
         learned = None
         if models is self.models:
-            # the models' columns by row (what models.predict finds by text and category):
-            # the person's, gentleness, absorption, and those asked for
-            person = {"gentleness", *(f"concern_{c}" for c in ctx.concerns),
-                      *(f"skin_{s}" for s in ctx.skin_types)}
+            # the models' columns by row (what models.predict finds by text and category),
+            # only those score_columns reads or is asked for
+            need = learned_columns(ctx, only)
             learned = models.predict_rows(
                 self._model_row[rows], self.found[rows], t_hours=safety.hours,
                 depth_mm=safety.depth_mm,
-                columns=None if only is None else [c for c in models.fit
-                                                   if c in person or c in only])
+                columns=None if only is None else [c for c in models.fit if c in need])
         data = score_columns([self.texts[i] for i in at], [self.names[i] for i in at],
                              [self.cats[i] for i in at], ctx, models=models,
                              reader=self.reader, badges=self._badges(ctx)[rows].tolist(),
